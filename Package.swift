@@ -1,0 +1,60 @@
+// swift-tools-version: 6.0
+import PackageDescription
+
+let package = Package(
+    name: "Carriage",
+    products: [
+        .library(name: "WorkerPool", targets: ["WorkerPool"]),
+        .executable(name: "carriaged", targets: ["carriaged"]),
+        .executable(name: "carriage-load", targets: ["CarriageLoad"]),
+        .executable(name: "carriage-pool-bench", targets: ["PoolBenchmark"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/HdrHistogram/hdrhistogram-swift", from: "0.2.0"),
+    ],
+    targets: [
+        // libevent, found with pkg-config; `scripts/test.sh` and `scripts/run.sh` install it.
+        .systemLibrary(
+            name: "CLibevent",
+            path: "Modules/CLibevent",
+            pkgConfig: "libevent",
+            providers: [.apt(["libevent-dev"])]
+        ),
+        // The embeddable pool: pthreads, one mutex, two condition variables. Glibc only.
+        .target(name: "WorkerPool"),
+        // Requests, commands and the shared store: pure Swift, no I/O.
+        .target(name: "CarriageProtocol"),
+        // The libevent loop, connections and their hand-off to the pool.
+        .target(
+            name: "CarriageServer",
+            dependencies: [
+                "CLibevent", "WorkerPool", "CarriageProtocol",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "carriaged",
+            dependencies: [
+                "CarriageServer",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "CarriageLoad",
+            dependencies: [
+                "CLibevent",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Histogram", package: "hdrhistogram-swift"),
+            ]
+        ),
+        .executableTarget(name: "PoolBenchmark", dependencies: ["WorkerPool"]),
+        .testTarget(name: "WorkerPoolTests", dependencies: ["WorkerPool"]),
+        .testTarget(name: "CLibeventTests", dependencies: ["CLibevent"]),
+        .testTarget(name: "CarriageProtocolTests", dependencies: ["CarriageProtocol"]),
+        .testTarget(name: "CarriageServerTests", dependencies: ["CarriageServer"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["carriaged", "CarriageLoad"]),
+    ]
+)

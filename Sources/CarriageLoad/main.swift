@@ -1,0 +1,1 @@
+print("carriage-load: not built yet")

@@ -1,0 +1,231 @@
+import Glibc
+
+/// The pool's bounded FIFO ring, its one mutex and its two condition variables, and the
+/// counters the workers keep. Workers and submitters meet only here.
+///
+/// `@unchecked Sendable`: every mutable field is read and written only with `mutex`
+/// held; the pointers themselves never change after `init`.
+final class JobQueue: @unchecked Sendable {
+    enum State {
+        case running
+        /// Shut down: takes nothing new; workers exit once the ring is empty.
+        case shutDown
+    }
+
+    let capacity: Int
+    let workers: Int
+
+    // Allocated once in `init`, never moved, destroyed in `deinit`.
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Signalled once per queued job while a worker sleeps; broadcast on shutdown.
+    private let notEmpty = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Signalled when a worker frees a slot while a submitter waits; broadcast on shutdown.
+    private let notFull = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+
+    // --- Protected by `mutex`. ---
+    /// Slots `head ..< head + count` (mod capacity) are initialised; the rest are not.
+    private let ring: UnsafeMutablePointer<WorkerPool.Job>
+    private var head = 0
+    private var count = 0
+    private var state = State.running
+    /// Workers blocked in `pthread_cond_wait(notEmpty)`.
+    private var sleepingWorkers = 0
+    /// Signals sent to `notEmpty` whose worker has not woken yet; so a second
+    /// submitter does not signal a sleeper that is already on its way.
+    private var pendingWakeups = 0
+    /// Submitters blocked in `pthread_cond_wait(notFull)`.
+    private var waitingSubmitters = 0
+    private var busy = 0
+    private var completed = 0
+    private var failed = 0
+    private var rejected = 0
+    private var discarded = 0
+    private let completedPerWorker: UnsafeMutablePointer<Int>
+    // --- End of the state `mutex` protects. ---
+
+    init(capacity: Int, workers: Int) {
+        self.capacity = capacity
+        self.workers = workers
+        ring = .allocate(capacity: capacity)
+        completedPerWorker = .allocate(capacity: workers)
+        completedPerWorker.initialize(repeating: 0, count: workers)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(notEmpty, nil)
+        pthread_cond_init(notFull, nil)
+    }
+
+    deinit {
+        for i in 0..<count { (ring + (head + i) % capacity).deinitialize(count: 1) }
+        ring.deallocate()
+        completedPerWorker.deallocate()
+        pthread_cond_destroy(notFull)
+        pthread_cond_destroy(notEmpty)
+        pthread_mutex_destroy(mutex)
+        notFull.deallocate()
+        notEmpty.deallocate()
+        mutex.deallocate()
+    }
+
+    // MARK: Submitting
+
+    /// Appends one job, waiting while the ring is full.
+    func submit(_ job: @escaping WorkerPool.Job) throws(WorkerPoolError) {
+        pthread_mutex_lock(mutex)
+        while count == capacity && state == .running {
+            waitingSubmitters += 1
+            pthread_cond_wait(notFull, mutex)
+            waitingSubmitters -= 1
+        }
+        guard state == .running else {
+            pthread_mutex_unlock(mutex)
+            throw .shutDown
+        }
+        push(job)
+        let wakeups = claimWakeups(upTo: 1)
+        pthread_mutex_unlock(mutex)
+        if wakeups > 0 { pthread_cond_signal(notEmpty) }
+    }
+
+    /// Appends one job if there is room now; never waits.
+    func trySubmit(_ job: @escaping WorkerPool.Job) -> Bool {
+        pthread_mutex_lock(mutex)
+        guard count < capacity && state == .running else {
+            rejected += 1
+            pthread_mutex_unlock(mutex)
+            return false
+        }
+        push(job)
+        let wakeups = claimWakeups(upTo: 1)
+        pthread_mutex_unlock(mutex)
+        if wakeups > 0 { pthread_cond_signal(notEmpty) }
+        return true
+    }
+
+    /// Appends every job in order under as few lock acquisitions as room allows (one
+    /// when they fit), then signals at most one sleeping worker per job.
+    func submit(contentsOf jobs: some Collection<WorkerPool.Job>) throws(WorkerPoolError) {
+        var next = jobs.startIndex
+        var wakeups = 0
+        pthread_mutex_lock(mutex)
+        while next != jobs.endIndex {
+            while count == capacity && state == .running {
+                // Wake the workers owed a signal before sleeping, or nobody frees room.
+                for _ in 0..<wakeups { pthread_cond_signal(notEmpty) }
+                wakeups = 0
+                waitingSubmitters += 1
+                pthread_cond_wait(notFull, mutex)
+                waitingSubmitters -= 1
+            }
+            guard state == .running else {
+                pthread_mutex_unlock(mutex)
+                for _ in 0..<wakeups { pthread_cond_signal(notEmpty) }
+                throw .shutDown
+            }
+            var added = 0
+            while count < capacity && next != jobs.endIndex {
+                push(jobs[next])
+                jobs.formIndex(after: &next)
+                added += 1
+            }
+            wakeups += claimWakeups(upTo: added)
+        }
+        pthread_mutex_unlock(mutex)
+        for _ in 0..<wakeups { pthread_cond_signal(notEmpty) }
+    }
+
+    /// With `mutex` held: slot after the last, initialised with `job`.
+    private func push(_ job: @escaping WorkerPool.Job) {
+        (ring + (head + count) % capacity).initialize(to: job)
+        count += 1
+    }
+
+    /// With `mutex` held: how many sleepers to signal for `added` new jobs, counting
+    /// those signals as pending so that no sleeper is signalled twice.
+    private func claimWakeups(upTo added: Int) -> Int {
+        let wakeups = min(added, sleepingWorkers - pendingWakeups)
+        guard wakeups > 0 else { return 0 }
+        pendingWakeups += wakeups
+        return wakeups
+    }
+
+    // MARK: Working
+
+    /// The body of worker `index`: pops and runs jobs until the pool is shut down and
+    /// the ring is empty.
+    func work(index: Int) {
+        pthread_mutex_lock(mutex)
+        while true {
+            while count == 0 && state == .running {
+                sleepingWorkers += 1
+                pthread_cond_wait(notEmpty, mutex)
+                sleepingWorkers -= 1
+                // Spurious wake-ups may take another's token: floor at zero.
+                if pendingWakeups > 0 { pendingWakeups -= 1 }
+            }
+            guard count > 0 else { break }
+            let job = (ring + head).move()
+            head = (head + 1) % capacity
+            count -= 1
+            busy += 1
+            let wakeSubmitter = waitingSubmitters > 0
+            pthread_mutex_unlock(mutex)
+            if wakeSubmitter { pthread_cond_signal(notFull) }
+
+            var threw = false
+            do { try job() } catch { threw = true }
+            _ = consume job  // release what the job captured outside the lock
+
+            pthread_mutex_lock(mutex)
+            busy -= 1
+            completed += 1
+            completedPerWorker[index] += 1
+            if threw { failed += 1 }
+        }
+        pthread_mutex_unlock(mutex)
+    }
+
+    // MARK: Shutting down
+
+    /// Stops taking jobs and wakes everyone who waits. With `discardPending`, also
+    /// empties the ring; the dropped jobs are released after the lock is let go.
+    func shutdown(discardPending: Bool) {
+        pthread_mutex_lock(mutex)
+        state = .shutDown
+        var droppedHead = 0
+        var dropped = 0
+        if discardPending {
+            droppedHead = head
+            dropped = count
+            head = 0
+            count = 0
+            discarded += dropped
+        }
+        pthread_mutex_unlock(mutex)
+        pthread_cond_broadcast(notEmpty)
+        pthread_cond_broadcast(notFull)
+        // Nobody reads these slots any more: the ring is empty and takes nothing new.
+        for i in 0..<dropped { (ring + (droppedHead + i) % capacity).deinitialize(count: 1) }
+    }
+
+    // MARK: Reading
+
+    var isShutDown: Bool {
+        pthread_mutex_lock(mutex)
+        defer { pthread_mutex_unlock(mutex) }
+        return state == .shutDown
+    }
+
+    func stats() -> WorkerPool.Stats {
+        var perWorker = [Int](repeating: 0, count: workers)  // allocated before locking
+        pthread_mutex_lock(mutex)
+        perWorker.withUnsafeMutableBufferPointer { buffer in
+            for i in 0..<workers { buffer[i] = completedPerWorker[i] }
+        }
+        let stats = WorkerPool.Stats(
+            workers: workers, busy: busy, queued: count, completed: completed,
+            failed: failed, rejected: rejected, discarded: discarded,
+            completedPerWorker: perWorker)
+        pthread_mutex_unlock(mutex)
+        return stats
+    }
+}

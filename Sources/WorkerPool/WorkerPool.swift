@@ -1,0 +1,156 @@
+import Glibc
+
+/// A fixed pool of named pthreads that run jobs from one bounded FIFO queue.
+///
+/// The queue is a ring guarded by one pthread mutex and two condition variables
+/// (not-empty, not-full). A submitter signals a worker only when one sleeps, at most
+/// once per job; broadcasts happen only at shutdown.
+///
+/// ```swift
+/// let pool = try WorkerPool(workers: 4, queueCapacity: 64)
+/// try pool.submit { print("hello from worker", WorkerPool.currentWorker!) }
+/// pool.shutdown(.drain)
+/// pool.join()
+/// ```
+///
+/// A job that throws is counted in ``Stats/failed`` and its worker goes on with the
+/// next job; a job that traps ends the process, as anywhere else.
+///
+/// `@unchecked Sendable`: its mutable state lives in the queue, under the queue's lock,
+/// and in `joinLock`; the thread handles are written once, in `init`.
+public final class WorkerPool: @unchecked Sendable {
+    /// A unit of work. It runs once, on one worker thread.
+    public typealias Job = @Sendable () throws -> Void
+
+    /// What ``shutdown(_:)`` does with jobs that are queued but not started.
+    public enum ShutdownMode: Sendable {
+        /// Run every queued job, then let the workers exit.
+        case drain
+        /// Drop the queued jobs unrun (counted in ``Stats/discarded``); jobs already
+        /// running finish.
+        case discardPending
+    }
+
+    /// The thread-name prefix: workers are named `<name>-0`, `<name>-1`, ...
+    public let name: String
+    /// The number of worker threads.
+    public let workerCount: Int
+    /// The most jobs the queue holds before `submit` waits and `trySubmit` refuses.
+    public var queueCapacity: Int { queue.capacity }
+
+    private let queue: JobQueue
+    private let threads: [pthread_t]
+    /// Serialises ``join()``: held while joining, which is its purpose, so that a
+    /// second caller waits for the first instead of joining a thread twice.
+    /// Protects `joined`.
+    private let joinLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private var joined = false
+
+    /// Starts `workers` threads named `<name>-<index>` that take jobs from a queue of
+    /// `queueCapacity` slots.
+    ///
+    /// - Throws: ``WorkerPoolError/invalidWorkerCount(_:)`` or
+    ///   ``WorkerPoolError/invalidQueueCapacity(_:)`` for a count below 1, and
+    ///   ``WorkerPoolError/threadStartFailed(index:errno:)`` when a thread cannot be
+    ///   started (those already started are stopped and joined first).
+    public init(workers: Int, queueCapacity: Int, name: String = "worker") throws(WorkerPoolError) {
+        guard workers >= 1 else { throw .invalidWorkerCount(workers) }
+        guard queueCapacity >= 1 else { throw .invalidQueueCapacity(queueCapacity) }
+        self.name = name
+        self.workerCount = workers
+        let queue = JobQueue(capacity: queueCapacity, workers: workers)
+        self.queue = queue
+        var threads: [pthread_t] = []
+        threads.reserveCapacity(workers)
+        for index in 0..<workers {
+            do {
+                threads.append(try WorkerThread.start(name: "\(name)-\(index)", index: index) {
+                    queue.work(index: index)
+                })
+            } catch {
+                queue.shutdown(discardPending: true)
+                for thread in threads { pthread_join(thread, nil) }
+                throw error
+            }
+        }
+        self.threads = threads
+        pthread_mutex_init(joinLock, nil)
+    }
+
+    /// Shuts the pool down (draining the queue) and joins its threads if nobody did.
+    /// When the last reference is dropped on one of the pool's own workers, the
+    /// threads are left to exit alone, since a thread cannot join itself.
+    deinit {
+        queue.shutdown(discardPending: false)
+        pthread_mutex_lock(joinLock)
+        let mustJoin = !joined
+        pthread_mutex_unlock(joinLock)
+        if mustJoin {
+            let me = pthread_self()
+            if threads.contains(where: { pthread_equal($0, me) != 0 }) {
+                for thread in threads { pthread_detach(thread) }
+            } else {
+                for thread in threads { pthread_join(thread, nil) }
+            }
+        }
+        pthread_mutex_destroy(joinLock)
+        joinLock.deallocate()
+    }
+
+    /// Queues `job`, waiting while the queue is full.
+    ///
+    /// - Throws: ``WorkerPoolError/shutDown`` once ``shutdown(_:)`` has been called,
+    ///   including when it is called while this call waits.
+    public func submit(_ job: @escaping Job) throws(WorkerPoolError) {
+        try queue.submit(job)
+    }
+
+    /// Queues every job in order, taking the queue's lock once when they all fit, and
+    /// wakes at most one sleeping worker per job. Waits while the queue is full.
+    ///
+    /// - Throws: ``WorkerPoolError/shutDown`` once the pool is shut down; jobs queued
+    ///   before that stay queued.
+    public func submit(contentsOf jobs: some Collection<Job>) throws(WorkerPoolError) {
+        try queue.submit(contentsOf: jobs)
+    }
+
+    /// Queues `job` if there is room now, without waiting.
+    ///
+    /// - Returns: `false` when the queue is full or the pool shut down (counted in
+    ///   ``Stats/rejected``); the caller decides what "busy" means.
+    @discardableResult
+    public func trySubmit(_ job: @escaping Job) -> Bool {
+        queue.trySubmit(job)
+    }
+
+    /// Stops taking jobs and returns at once; see ``ShutdownMode``. Calling it again is
+    /// harmless, and `.discardPending` after `.drain` drops what is still queued.
+    public func shutdown(_ mode: ShutdownMode) {
+        queue.shutdown(discardPending: mode == .discardPending)
+    }
+
+    /// Waits until every worker thread has exited. Call ``shutdown(_:)`` first, or it
+    /// waits for ever. Safe to call more than once and from several threads.
+    /// Must not be called from one of this pool's own jobs (a thread cannot join itself).
+    public func join() {
+        let me = pthread_self()
+        precondition(!threads.contains(where: { pthread_equal($0, me) != 0 }),
+                     "WorkerPool.join() called from one of the pool's own workers")
+        pthread_mutex_lock(joinLock)
+        if !joined {
+            for thread in threads { pthread_join(thread, nil) }
+            joined = true
+        }
+        pthread_mutex_unlock(joinLock)
+    }
+
+    /// Whether ``shutdown(_:)`` has been called.
+    public var isShutDown: Bool { queue.isShutDown }
+
+    /// A consistent snapshot of the pool's counters.
+    public var stats: Stats { queue.stats() }
+
+    /// The calling thread's index in its pool (0 for `worker-0`), or `nil` when the
+    /// caller is not a pool worker.
+    public static var currentWorker: Int? { WorkerThread.currentIndex }
+}

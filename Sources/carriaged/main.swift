@@ -1,0 +1,1 @@
+print("carriaged: not built yet")

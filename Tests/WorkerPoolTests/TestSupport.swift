@@ -1,0 +1,84 @@
+import Foundation
+import Glibc
+
+/// A lock-protected array of counters; the test's own shared state.
+final class Counters: @unchecked Sendable {  // safe: every access holds `lock`
+    private let lock = NSLock()
+    private var storage: [Int]
+    init(count: Int) { storage = [Int](repeating: 0, count: count) }
+    func increment(_ i: Int) { lock.lock(); storage[i] += 1; lock.unlock() }
+    func decrement(_ i: Int) { lock.lock(); storage[i] -= 1; lock.unlock() }
+    func set(_ i: Int, to value: Int) { lock.lock(); storage[i] = value; lock.unlock() }
+    func values() -> [Int] { lock.lock(); defer { lock.unlock() }; return storage }
+}
+
+final class Log: @unchecked Sendable {  // safe: every access holds `lock`
+    private let lock = NSLock()
+    private var storage: [Int] = []
+    func append(_ v: Int) { lock.lock(); storage.append(v); lock.unlock() }
+    var entries: [Int] { lock.lock(); defer { lock.unlock() }; return storage }
+}
+
+final class NameLog: @unchecked Sendable {  // safe: every access holds `lock`
+    private let lock = NSLock()
+    private var storage: [String] = []
+    func append(_ v: String) { lock.lock(); storage.append(v); lock.unlock() }
+    var entries: [String] { lock.lock(); defer { lock.unlock() }; return storage }
+}
+
+final class ResultBox: @unchecked Sendable {  // safe: every access holds `lock`
+    private let lock = NSLock()
+    private var storage = ""
+    func set(_ v: String) { lock.lock(); storage = v; lock.unlock() }
+    var value: String { lock.lock(); defer { lock.unlock() }; return storage }
+}
+
+/// A one-shot latch: `wait` returns once `open` has been called.
+final class Gate: @unchecked Sendable {  // safe: NSCondition guards `isOpen`
+    private let condition = NSCondition()
+    private var isOpen = false
+    func open() { condition.lock(); isOpen = true; condition.broadcast(); condition.unlock() }
+    func wait() { _ = wait(timeoutSeconds: 3600) }
+    @discardableResult
+    func wait(timeoutSeconds: Double) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeoutSeconds)
+        condition.lock()
+        defer { condition.unlock() }
+        while !isOpen {
+            if !condition.wait(until: deadline) { return isOpen }
+        }
+        return true
+    }
+}
+
+/// Releases its callers once `count` of them have arrived.
+final class Barrier: @unchecked Sendable {  // safe: NSCondition guards `arrived`
+    private let condition = NSCondition()
+    private var arrived = 0
+    private let count: Int
+    init(count: Int) { self.count = count }
+    func arrive() {
+        condition.lock()
+        arrived += 1
+        condition.broadcast()
+        while arrived < count { condition.wait() }
+        condition.unlock()
+    }
+}
+
+func threadCount() -> Int {
+    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
+}
+
+func taskNames() -> [String] {
+    let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
+    return tasks.compactMap { tid in
+        (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8))?
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}
+
+func currentThreadName() -> String {
+    ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "")
+        .trimmingCharacters(in: .whitespacesAndNewlines)
+}

@@ -1,0 +1,230 @@
+import Glibc
+import WorkerPool
+import XCTest
+
+final class WorkerPoolTests: XCTestCase {
+    // MARK: Counting
+
+    func testEveryJobRunsExactlyOnceFromEightSubmitters() throws {
+        let jobsPerSubmitter = 12_500
+        let submitters = 8
+        let pool = try WorkerPool(workers: 4, queueCapacity: 256)
+        let runs = Counters(count: submitters * jobsPerSubmitter)
+        let done = DispatchGroup()
+        for s in 0..<submitters {
+            done.enter()
+            Thread.detachNewThread {
+                for i in 0..<jobsPerSubmitter {
+                    let slot = s * jobsPerSubmitter + i
+                    try! pool.submit { runs.increment(slot) }
+                }
+                done.leave()
+            }
+        }
+        done.wait()
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(runs.values(), [Int](repeating: 1, count: submitters * jobsPerSubmitter))
+        let stats = pool.stats
+        XCTAssertEqual(stats.completed, 100_000)
+        XCTAssertEqual(stats.completedPerWorker.reduce(0, +), stats.completed)
+        XCTAssertEqual(stats.failed, 0)
+        XCTAssertEqual(stats.queued, 0)
+        XCTAssertEqual(stats.busy, 0)
+    }
+
+    func testBatchSubmitRunsEveryJobOnceEvenWhenLargerThanTheQueue() throws {
+        let pool = try WorkerPool(workers: 3, queueCapacity: 7)
+        let runs = Counters(count: 1000)
+        let jobs: [WorkerPool.Job] = (0..<1000).map { i in { runs.increment(i) } }
+        try pool.submit(contentsOf: jobs)
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(runs.values(), [Int](repeating: 1, count: 1000))
+        XCTAssertEqual(pool.stats.completed, 1000)
+    }
+
+    /// The seed lesson: 100 jobs each decrement a shared counter under a lock.
+    func testLockedDecrementsLoseNothing() throws {
+        let pool = try WorkerPool(workers: 8, queueCapacity: 16)
+        let counter = Counters(count: 1)
+        counter.set(0, to: 101)
+        for _ in 0..<100 { try pool.submit { counter.decrement(0) } }
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(counter.values(), [1])
+    }
+
+    // MARK: Order
+
+    func testOneWorkerRunsJobsInSubmissionOrder() throws {
+        let pool = try WorkerPool(workers: 1, queueCapacity: 10)
+        let log = Log()
+        for i in 0..<500 { try pool.submit { log.append(i) } }
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(log.entries, Array(0..<500))
+        XCTAssertEqual(pool.stats.completedPerWorker, [500])
+    }
+
+    // MARK: Backpressure
+
+    func testSubmitWaitsWhileFullAndTrySubmitRefusesAtOnce() throws {
+        let pool = try WorkerPool(workers: 1, queueCapacity: 2)
+        let gate = Gate()
+        let started = Gate()
+        try pool.submit { started.open(); gate.wait() }   // holds the only worker
+        started.wait()
+        try pool.submit {}
+        try pool.submit {}                                 // queue now full (2 of 2)
+        XCTAssertEqual(pool.stats.queued, 2)
+
+        XCTAssertFalse(pool.trySubmit {})
+        XCTAssertEqual(pool.stats.rejected, 1)
+
+        let submitted = Gate()
+        Thread.detachNewThread {
+            try! pool.submit {}
+            submitted.open()
+        }
+        // The blocked submitter cannot finish while the worker is held...
+        XCTAssertFalse(submitted.wait(timeoutSeconds: 0.2))
+        // ...and finishes once the worker frees a slot.
+        gate.open()
+        XCTAssertTrue(submitted.wait(timeoutSeconds: 10))
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(pool.stats.completed, 4)
+    }
+
+    // MARK: Shutdown
+
+    func testDrainRunsWhatIsQueued() throws {
+        let pool = try WorkerPool(workers: 1, queueCapacity: 100)
+        let gate = Gate()
+        let runs = Counters(count: 1)
+        try pool.submit { gate.wait() }
+        for _ in 0..<50 { try pool.submit { runs.increment(0) } }
+        pool.shutdown(.drain)
+        XCTAssertThrowsError(try pool.submit {}) { XCTAssertEqual($0 as? WorkerPoolError, .shutDown) }
+        XCTAssertFalse(pool.trySubmit {})
+        gate.open()
+        pool.join()
+        XCTAssertEqual(runs.values(), [50])
+        XCTAssertEqual(pool.stats.completed, 51)
+        XCTAssertEqual(pool.stats.discarded, 0)
+    }
+
+    func testDiscardPendingDropsWhatIsQueuedAndFinishesWhatRuns() throws {
+        let pool = try WorkerPool(workers: 1, queueCapacity: 100)
+        let gate = Gate()
+        let started = Gate()
+        let runs = Counters(count: 2)
+        try pool.submit { started.open(); gate.wait(); runs.increment(0) }
+        for _ in 0..<50 { try pool.submit { runs.increment(1) } }
+        started.wait()
+        pool.shutdown(.discardPending)
+        XCTAssertThrowsError(try pool.submit {})
+        gate.open()
+        pool.join()
+        XCTAssertEqual(runs.values(), [1, 0])
+        let stats = pool.stats
+        XCTAssertEqual(stats.completed, 1)
+        XCTAssertEqual(stats.discarded, 50)
+        XCTAssertEqual(stats.queued, 0)
+    }
+
+    func testShutdownWakesASubmitterBlockedOnAFullQueue() throws {
+        let pool = try WorkerPool(workers: 1, queueCapacity: 1)
+        let gate = Gate()
+        let started = Gate()
+        try pool.submit { started.open(); gate.wait() }
+        started.wait()
+        try pool.submit {}
+        let result = ResultBox()
+        let finished = Gate()
+        Thread.detachNewThread {
+            do { try pool.submit {}; result.set("taken") } catch { result.set("\(error)") }
+            finished.open()
+        }
+        XCTAssertFalse(finished.wait(timeoutSeconds: 0.2))
+        pool.shutdown(.drain)
+        XCTAssertTrue(finished.wait(timeoutSeconds: 10))
+        XCTAssertEqual(result.value, "\(WorkerPoolError.shutDown)")
+        gate.open()
+        pool.join()
+    }
+
+    func testJoinLeavesNoThreadBehind() throws {
+        let before = threadCount()
+        let pool = try WorkerPool(workers: 6, queueCapacity: 4)
+        XCTAssertEqual(threadCount(), before + 6)
+        for _ in 0..<100 { try pool.submit {} }
+        pool.shutdown(.drain)
+        pool.join()
+        pool.join()  // a second join is harmless
+        XCTAssertEqual(threadCount(), before)
+    }
+
+    func testDroppingThePoolJoinsItsThreads() throws {
+        let before = threadCount()
+        do {
+            let pool = try WorkerPool(workers: 3, queueCapacity: 4)
+            try pool.submit {}
+        }
+        XCTAssertEqual(threadCount(), before)
+    }
+
+    // MARK: Failures
+
+    func testAThrowingJobIsCountedAndTheWorkerGoesOn() throws {
+        struct Boom: Error {}
+        let pool = try WorkerPool(workers: 1, queueCapacity: 10)
+        let runs = Counters(count: 1)
+        try pool.submit { throw Boom() }
+        try pool.submit { runs.increment(0) }
+        try pool.submit { throw Boom() }
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(runs.values(), [1])
+        XCTAssertEqual(pool.stats.failed, 2)
+        XCTAssertEqual(pool.stats.completed, 3)
+    }
+
+    func testInvalidSizesThrowInsteadOfTrapping() {
+        XCTAssertThrowsError(try WorkerPool(workers: 0, queueCapacity: 1)) {
+            XCTAssertEqual($0 as? WorkerPoolError, .invalidWorkerCount(0))
+        }
+        XCTAssertThrowsError(try WorkerPool(workers: 1, queueCapacity: 0)) {
+            XCTAssertEqual($0 as? WorkerPoolError, .invalidQueueCapacity(0))
+        }
+    }
+
+    // MARK: Identity
+
+    func testThreadsAreNamedAndKnowTheirIndex() throws {
+        let pool = try WorkerPool(workers: 2, queueCapacity: 4, name: "io")
+        XCTAssertNil(WorkerPool.currentWorker)
+        let seen = Log()
+        let names = NameLog()
+        let both = DispatchGroup()
+        // Hold each worker until both have a job, so both indices show.
+        let barrier = Barrier(count: 2)
+        for _ in 0..<2 {
+            both.enter()
+            try pool.submit {
+                barrier.arrive()
+                seen.append(WorkerPool.currentWorker ?? -1)
+                names.append(currentThreadName())
+                both.leave()
+            }
+        }
+        both.wait()
+        XCTAssertEqual(seen.entries.sorted(), [0, 1])
+        XCTAssertEqual(names.entries.sorted(), ["io-0", "io-1"])
+        let comms = taskNames()
+        XCTAssertTrue(comms.contains("io-0") && comms.contains("io-1"), "\(comms)")
+        pool.shutdown(.drain)
+        pool.join()
+    }
+}

@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs every test: installs what is missing, builds, runs the whole suite, then the
+# thread-heavy suites again under ThreadSanitizer. Non-zero exit on any failure.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib/install-deps.sh || exit 1
+# Tests open thousands of sockets: take the whole open-file limit we may.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
+
+passed=0
+failed=0
+status=0
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+
+# run_suite NAME COMMAND...: runs one swift test invocation and adds up its counts.
+run_suite() {
+    local name=$1; shift
+    echo "== $name: $*"
+    local start=$SECONDS
+    "$@" 2>&1 | tee "$log"
+    local rc=${PIPESTATUS[0]}
+    # XCTest's last "Executed N tests, with M failures" line is the run's total.
+    local line
+    line=$(grep -E "Executed [0-9]+ tests?, with [0-9]+ failures?" "$log" | tail -n 1)
+    local n m
+    n=$(echo "$line" | sed -nE 's/.*Executed ([0-9]+) tests?.*/\1/p')
+    m=$(echo "$line" | sed -nE 's/.*with ([0-9]+) failures?.*/\1/p')
+    n=${n:-0}; m=${m:-0}
+    if [ "$rc" -ne 0 ] && [ "$m" -eq 0 ]; then m=1; fi   # a crash or build failure
+    passed=$((passed + n - m)); failed=$((failed + m))
+    [ "$rc" -ne 0 ] && status=1
+    echo "== $name: $((n - m)) passed, $m failed, exit $rc, $((SECONDS - start)) s"
+}
+
+run_suite "all tests" swift test --disable-swift-testing
+# ThreadSanitizer: the pool, the store and the server end to end (the daemon the
+# end-to-end tests start is then built with ThreadSanitizer too).
+run_suite "ThreadSanitizer" swift test --disable-swift-testing --scratch-path .build-tsan \
+    --sanitize=thread --filter "${CARRIAGE_TSAN_FILTER:-WorkerPoolTests|CarriageProtocolTests|CarriageServerTests|EndToEndTests}"
+
+echo "total: $passed passed, $failed failed"
+exit $status

@@ -17,6 +17,11 @@
 #include <errno.h>
 #include <time.h>
 
+// Not libevent, but what the loop needs beside it that Swift's Glibc module leaves
+// out: the eventfd that wakes the loop, and TCP_NODELAY.
+#include <sys/eventfd.h>
+#include <netinet/tcp.h>
+
 // Only the libevent headers Carriage uses.
 #include <event2/event.h>
 #include <event2/listener.h>

@@ -1,0 +1,36 @@
+/// Why a request was refused, with the exact reply PROTOCOL.md gives for it.
+enum CommandError: Error, Equatable, Sendable {
+    case unknownCommand
+    case usage(Verb)
+    case invalidKey
+    case valueNotInteger
+    case deltaNotInteger
+    case overflow
+    case outOfMemory
+    case invalidUTF8
+
+    init(_ error: StoreError) {
+        switch error {
+        case .outOfMemory: self = .outOfMemory
+        case .valueNotInteger: self = .valueNotInteger
+        case .overflow: self = .overflow
+        }
+    }
+
+    /// Appends the reply line, `ERR <reason>\n`, to `output`.
+    func appendReply(to output: inout [UInt8]) {
+        switch self {
+        case .unknownCommand: output.append(static: "ERR unknown command\n")
+        case .usage(let verb):
+            output.append(static: "ERR usage: ")
+            output.append(static: verb.usage)
+            output.append(static: "\n")
+        case .invalidKey: output.append(static: "ERR invalid key\n")
+        case .valueNotInteger: output.append(static: "ERR value is not an integer\n")
+        case .deltaNotInteger: output.append(static: "ERR delta is not an integer\n")
+        case .overflow: output.append(static: "ERR overflow\n")
+        case .outOfMemory: output.append(static: "ERR out of memory\n")
+        case .invalidUTF8: output.append(static: "ERR invalid utf-8\n")
+        }
+    }
+}

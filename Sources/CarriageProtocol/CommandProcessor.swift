@@ -1,0 +1,113 @@
+/// Runs request lines of protocol version 1 against the shared store.
+///
+/// One processor serves every connection and worker thread at once: it keeps no state of its
+/// own beyond the store and the environment, both thread-safe.
+public final class CommandProcessor: Sendable {
+    private let store: Store
+    private let environment: any ServerEnvironment
+
+    /// Creates a processor over `store`, asking `environment` for `THREAD` and `STATS`.
+    public init(store: Store, environment: any ServerEnvironment) {
+        self.store = store
+        self.environment = environment
+    }
+
+    /// Runs one request line (the LF and a CR right before it are already removed, the line is
+    /// not empty, its length is within the server's max-line-bytes) and appends the complete
+    /// reply line(s), each ending in "\n", to `output`.
+    ///
+    /// An empty line is not a request: nothing is appended. `SLEEP` blocks the calling thread.
+    /// - Returns: `.close` after `QUIT`'s reply, `.keepOpen` otherwise (errors included).
+    public func execute(line: ArraySlice<UInt8>, output: inout [UInt8]) -> Disposition {
+        guard !line.isEmpty else { return .keepOpen }
+        do throws(CommandError) {
+            return try run(Request(parsing: line), in: line, output: &output)
+        } catch {
+            error.appendReply(to: &output)
+            return .keepOpen
+        }
+    }
+
+    /// Runs `request`, whose ranges are indices of `line`.
+    private func run(
+        _ request: Request, in line: ArraySlice<UInt8>, output: inout [UInt8]
+    ) throws(CommandError) -> Disposition {
+        switch request {
+        case .ping:
+            output.append(static: "OK PONG\n")
+        case .echo(let text):
+            output.append(static: "OK ")
+            output.append(contentsOf: line[text])
+            output.append(static: "\n")
+        case .cap(let text):
+            output.append(static: "OK ")
+            Capitalization.appendCapitalized(line[text], to: &output)
+            output.append(static: "\n")
+        case .sleep(let milliseconds):
+            BlockingSleep.sleep(milliseconds: milliseconds)
+            output.append(static: "OK\n")
+        case .set(let key, let value):
+            do throws(StoreError) {
+                try store.set(line[value], forKey: line[key])
+            } catch {
+                throw CommandError(error)
+            }
+            output.append(static: "OK\n")
+        case .get(let key):
+            if let value = store.value(forKey: line[key]) {
+                output.append(static: "OK ")
+                output.append(contentsOf: value)
+                output.append(static: "\n")
+            } else {
+                output.append(static: "NONE\n")
+            }
+        case .del(let key):
+            output.append(static: store.removeValue(forKey: line[key]) ? "OK 1\n" : "OK 0\n")
+        case .incr(let key, let delta):
+            let value: Int64
+            do throws(StoreError) {
+                value = try store.increment(line[key], by: delta)
+            } catch {
+                throw CommandError(error)
+            }
+            appendInteger(value, to: &output)
+        case .decr(let key, let delta):
+            let value: Int64
+            do throws(StoreError) {
+                value = try store.decrement(line[key], by: delta)
+            } catch {
+                throw CommandError(error)
+            }
+            appendInteger(value, to: &output)
+        case .thread:
+            output.append(static: "OK ")
+            output.append(contentsOf: environment.threadDescription().utf8)
+            output.append(static: "\n")
+        case .stats:
+            for stat in environment.serverStats() {
+                appendStat(stat.name, stat.value, to: &output)
+            }
+            appendStat("keys", store.keyCount, to: &output)
+            appendStat("bytes_stored", store.bytesStored, to: &output)
+            output.append(static: "END\n")
+        case .quit:
+            output.append(static: "OK BYE\n")
+            return .close
+        }
+        return .keepOpen
+    }
+
+    private func appendInteger(_ value: Int64, to output: inout [UInt8]) {
+        output.append(static: "OK ")
+        DecimalInteger.append(value, to: &output)
+        output.append(static: "\n")
+    }
+
+    private func appendStat(_ name: String, _ value: Int, to output: inout [UInt8]) {
+        output.append(static: "STAT ")
+        output.append(contentsOf: name.utf8)
+        output.append(static: " ")
+        DecimalInteger.append(value, to: &output)
+        output.append(static: "\n")
+    }
+}

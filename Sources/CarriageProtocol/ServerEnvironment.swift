@@ -1,0 +1,13 @@
+/// What the protocol needs from the server to answer `THREAD` and `STATS`.
+///
+/// The server implements it; tests use a fake. Both methods are called from worker threads,
+/// concurrently, so an implementation must be thread-safe.
+public protocol ServerEnvironment: Sendable {
+    /// Payload of the `THREAD` reply for the calling thread, e.g. `"worker-3 41872"`.
+    func threadDescription() -> String
+
+    /// Server-side `STATS` lines in order (`pid`, `uptime_seconds`, `workers`, `workers_busy`,
+    /// `queue_depth`, `threads`, `connections_*`, `requests_total`, `worker.<n>.requests` ...).
+    /// The processor adds `keys` and `bytes_stored` from the store itself.
+    func serverStats() -> [(name: String, value: Int)]
+}

@@ -1,0 +1,46 @@
+import Synchronization
+
+/// One client connection.
+///
+/// Ownership, by ``ConnectionState``: the loop thread owns `event` and frees it (with
+/// the fd) once the state is `closed`; the buffers and flags below belong to the one
+/// worker that moved the state to `running`, and are handed from worker to worker
+/// through the state's release/acquire and the pool's mutex. A connection keeps
+/// buffers of its own only for a partial line or unsent output, so an idle one is a
+/// few hundred bytes.
+///
+/// `@unchecked Sendable`: shared between the loop and the workers under that protocol.
+final class Connection: @unchecked Sendable {
+    let fd: Int32
+    let id: Int
+    let state = Atomic<ConnectionState>(.idle)
+    /// Seconds (monotonic) of the last turn; read by the loop's idle sweep.
+    let lastActive: Atomic<Int>
+    /// Set while unsent output waits for the socket to drain: the loop leaves such a
+    /// connection a grace period at shutdown.
+    let awaitingWrite = Atomic<Bool>(false)
+    /// The server that serves it; it outlives every connection (the loop frees them).
+    unowned let core: Server
+
+    // --- The loop thread's alone. ---
+    /// The libevent event (`struct event *`), freed only by the loop.
+    var event: OpaquePointer?
+
+    // --- The running worker's alone. ---
+    /// Received bytes not yet run: a partial line, or lines left when a turn stopped
+    /// early (budget spent, or output backed up).
+    var input: [UInt8] = []
+    /// Replies the socket would not take yet.
+    var output: [UInt8] = []
+    /// `input` holds complete lines that a turn left unrun.
+    var inputHasLines = false
+    /// Close once `output` is flushed (after `QUIT`, `ERR line too long`, or EOF).
+    var closeAfterFlush = false
+
+    init(fd: Int32, id: Int, now: Int, core: Server) {
+        self.fd = fd
+        self.id = id
+        self.core = core
+        self.lastActive = Atomic(now)
+    }
+}

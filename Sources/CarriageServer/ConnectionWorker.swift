@@ -1,0 +1,308 @@
+import CarriageProtocol
+import Glibc
+import Logging
+import Synchronization
+
+/// One pool worker's view of the server: its buffers, its request count, and the turn
+/// it gives a connection. Input is read into this worker's buffer and replies are
+/// built in its output buffer, so a connection needs buffers of its own only for what
+/// a turn leaves behind.
+///
+/// `@unchecked Sendable`: everything but `requests` is used only by worker `index`'s
+/// thread; `requests` is an atomic that only that thread writes.
+final class ConnectionWorker: @unchecked Sendable {
+    /// How a turn ends.
+    private enum Outcome {
+        /// Nothing more to do now: give the connection back to the loop.
+        case handBack
+        /// The request budget is spent: go to the back of the queue.
+        case requeue
+        case close
+    }
+
+    /// How running the lines in a buffer stopped.
+    private enum RunResult {
+        /// Every complete line ran; `consumed` bytes are done, the rest is a partial line.
+        case ranAll(consumed: Int)
+        /// Stopped early (budget spent or output full); `consumed` bytes are done.
+        case paused(consumed: Int)
+        /// A line was too long, or `QUIT`: close after the output is flushed.
+        case closing
+    }
+
+    let index: Int
+    let name: String
+    /// Requests this worker ran (`worker.<n>.requests`); written by this worker only.
+    let requests = Atomic<Int>(0)
+
+    private unowned let core: Server
+    private let maxLineBytes: Int
+    private let requestsPerTurn: Int
+    private var readBuffer: [UInt8]
+    private var out: [UInt8] = []
+    /// Stop running lines once this much output waits to be sent.
+    private let outputHighWater = 256 << 10
+    private var requestsThisTurn = 0
+
+    init(index: Int, name: String, core: Server, configuration: ServerConfiguration) {
+        self.index = index
+        self.name = name
+        self.core = core
+        self.maxLineBytes = configuration.maxLineBytes
+        self.requestsPerTurn = configuration.requestsPerTurn
+        self.readBuffer = [UInt8](repeating: 0, count: 64 << 10)
+        out.reserveCapacity(64 << 10)
+    }
+
+    /// The job the loop queues for a ready connection (state `queued`).
+    func serve(_ connection: Connection) {
+        connection.state.store(.running, ordering: .releasing)
+        requestsThisTurn = 0
+        while true {
+            var outcome = turn(connection)
+            if outcome == .handBack && core.isStopping && connection.output.isEmpty {
+                outcome = .close  // shutting down: what was received has run
+            }
+            switch outcome {
+            case .close:
+                close(connection)
+                return
+            case .requeue:
+                connection.state.store(.queued, ordering: .releasing)
+                core.requeue(connection)
+                return
+            case .handBack:
+                let (handedBack, _) = connection.state.compareExchange(
+                    expected: .running, desired: .idle, ordering: .acquiringAndReleasing)
+                if handedBack { return }
+                // `dirty`: an event came while this turn ran; look again.
+                connection.state.store(.running, ordering: .releasing)
+            }
+        }
+    }
+
+    /// Counts a request for the turn's budget and for STATS, before its reply can
+    /// reach the client, so a client never sees a count behind its own replies.
+    private func countRequest() {
+        requestsThisTurn += 1
+        // One writer: a load and a store, no read-modify-write.
+        requests.store(requests.load(ordering: .relaxed) + 1, ordering: .relaxed)
+    }
+
+    private func turn(_ c: Connection) -> Outcome {
+        let now = core.clock.seconds()
+        if c.lastActive.load(ordering: .relaxed) != now { c.lastActive.store(now, ordering: .relaxed) }
+        while true {
+            if !c.output.isEmpty {
+                switch flushPending(c) {
+                case .failed: return .close
+                case .blocked: return .handBack  // the write edge brings it back
+                case .flushed: break
+                }
+            }
+            if c.closeAfterFlush { return .close }
+            if requestsThisTurn >= requestsPerTurn { return .requeue }
+
+            if c.inputHasLines {
+                // Lines an earlier turn left: run them before reading more.
+                let pending = c.input
+                c.input = []
+                c.inputHasLines = false
+                keepUnrun(run(pending[...], c), of: pending[...], in: c)
+                if !flushOut(c) { return c.output.isEmpty ? .close : .handBack }
+                continue
+            }
+
+            switch readInput(c) {
+            case .failed:
+                return .close
+            case .wouldBlock:
+                return .handBack
+            case .endOfStream:
+                // The final unterminated line is one more request.
+                c.closeAfterFlush = true
+                if !c.input.isEmpty {
+                    let last = c.input
+                    c.input = []
+                    if !last.isEmpty { runFinalLine(last[...], c) }
+                }
+                if !flushOut(c) { return c.output.isEmpty ? .close : .handBack }
+            case .read(let count):
+                if c.input.isEmpty {
+                    keepUnrun(run(readBuffer[0..<count], c), of: readBuffer[0..<count], in: c)
+                } else {
+                    // A partial line is waiting: complete it in the connection's buffer.
+                    c.input.append(contentsOf: readBuffer[0..<count])
+                    let pending = c.input
+                    c.input = []
+                    keepUnrun(run(pending[...], c), of: pending[...], in: c)
+                }
+                if !flushOut(c) { return c.output.isEmpty ? .close : .handBack }
+            }
+        }
+    }
+
+    // MARK: Input
+
+    private enum ReadResult {
+        case read(Int)
+        case wouldBlock
+        case endOfStream
+        case failed
+    }
+
+    private func readInput(_ c: Connection) -> ReadResult {
+        do {
+            switch try Socket.read(c.fd, into: &readBuffer) {
+            case .wouldBlock:
+                return .wouldBlock
+            case .done(0):
+                return .endOfStream
+            case .done(let count):
+                // Read on until EAGAIN even after a short read: a FIN or a reset that
+                // came with this data shows only on the next read, and the edge that
+                // announced it is spent.
+                return .read(count)
+            }
+        } catch {
+            // ECONNRESET and friends: the peer is gone.
+            core.logger.debug("read failed", metadata: ["connection": "\(c.id)", "error": "\(error)"])
+            return .failed
+        }
+    }
+
+    /// Runs every complete line of `bytes` in order, appending replies to `out`.
+    private func run(_ bytes: ArraySlice<UInt8>, _ c: Connection) -> RunResult {
+        var start = bytes.startIndex
+        let end = bytes.endIndex
+        while start < end {
+            guard let newline = bytes[start..<end].firstIndex(of: UInt8(ascii: "\n")) else {
+                if end - start > maxLineBytes + 1 {  // +1: room for a CR before the LF
+                    lineTooLong(c)
+                    return .closing
+                }
+                break
+            }
+            var lineEnd = newline
+            if lineEnd > start && bytes[lineEnd - 1] == UInt8(ascii: "\r") { lineEnd -= 1 }
+            let line = bytes[start..<lineEnd]
+            start = newline + 1
+            if line.isEmpty { continue }
+            if line.count > maxLineBytes {
+                lineTooLong(c)
+                return .closing
+            }
+            countRequest()
+            if core.processor.execute(line: line, output: &out) == .close {
+                c.closeAfterFlush = true
+                return .closing
+            }
+            if requestsThisTurn >= requestsPerTurn || out.count >= outputHighWater {
+                return .paused(consumed: start - bytes.startIndex)
+            }
+        }
+        return .ranAll(consumed: start - bytes.startIndex)
+    }
+
+    /// At end of stream: the unterminated last line, CR dropped, runs as a request.
+    private func runFinalLine(_ bytes: ArraySlice<UInt8>, _ c: Connection) {
+        var line = bytes
+        if line.last == UInt8(ascii: "\r") { line = line.dropLast() }
+        guard !line.isEmpty else { return }
+        if line.count > maxLineBytes {
+            lineTooLong(c)
+            return
+        }
+        countRequest()
+        _ = core.processor.execute(line: line, output: &out)
+    }
+
+    /// Keeps in the connection what `run` left of `bytes`: a partial line, or lines.
+    private func keepUnrun(_ result: RunResult, of bytes: ArraySlice<UInt8>, in c: Connection) {
+        switch result {
+        case .closing:
+            c.input = []
+        case .ranAll(let consumed):
+            if consumed < bytes.count { c.input = Array(bytes.dropFirst(consumed)) }
+        case .paused(let consumed):
+            if consumed < bytes.count {
+                c.input = Array(bytes.dropFirst(consumed))
+                c.inputHasLines = true
+            }
+        }
+    }
+
+    private func lineTooLong(_ c: Connection) {
+        out.append(contentsOf: "ERR line too long\n".utf8)
+        c.closeAfterFlush = true
+    }
+
+    // MARK: Output
+
+    private enum FlushResult { case flushed, blocked, failed }
+
+    /// Sends this worker's `out`; what the socket will not take moves to the connection.
+    /// Returns false when the connection cannot go on now (blocked: `c.output` is
+    /// set; failed: `c.output` is empty).
+    private func flushOut(_ c: Connection) -> Bool {
+        defer { out.removeAll(keepingCapacity: true) }
+        guard !out.isEmpty else { return true }
+        switch send(out, c) {
+        case .done:
+            return true
+        case .partial(let sent):
+            c.output = Array(out[sent...])
+            c.awaitingWrite.store(true, ordering: .relaxed)
+            return false
+        case .failed:
+            c.closeAfterFlush = true
+            return false
+        }
+    }
+
+    /// Sends the replies an earlier turn could not.
+    private func flushPending(_ c: Connection) -> FlushResult {
+        switch send(c.output, c) {
+        case .done:
+            c.output = []
+            c.awaitingWrite.store(false, ordering: .relaxed)
+            return .flushed
+        case .partial(let sent):
+            if sent > 0 { c.output.removeFirst(sent) }
+            return .blocked
+        case .failed:
+            c.output = []
+            return .failed
+        }
+    }
+
+    private enum SendResult { case done, partial(sent: Int), failed }
+
+    private func send(_ bytes: [UInt8], _ c: Connection) -> SendResult {
+        var sent = 0
+        do {
+            while sent < bytes.count {
+                switch try Socket.send(c.fd, bytes, sent..<bytes.count) {
+                case .done(let count): sent += count
+                case .wouldBlock: return .partial(sent: sent)
+                }
+            }
+            return .done
+        } catch {
+            core.logger.debug("send failed", metadata: ["connection": "\(c.id)", "error": "\(error)"])
+            return .failed
+        }
+    }
+
+    // MARK: Closing
+
+    private func close(_ c: Connection) {
+        c.input = []
+        c.output = []
+        c.state.store(.closed, ordering: .releasing)
+        if core.logger.logLevel <= .debug {
+            core.logger.debug("connection closed", metadata: ["connection": "\(c.id)", "worker": "\(name)"])
+        }
+        core.closeQueue.push(c)
+    }
+}

@@ -1,0 +1,346 @@
+import CarriageProtocol
+import Glibc
+import Logging
+import Synchronization
+import WorkerPool
+
+/// The Carriage server: a libevent loop that accepts and watches connections, and a
+/// fixed ``WorkerPool`` that runs their requests against one shared store.
+///
+/// The loop thread (the one that calls ``run()``) is the only thread that calls
+/// libevent. A ready connection is queued to the pool once (`idle -> queued`); a worker
+/// reads it, runs its lines, writes the replies and hands it back with one
+/// compare-and-swap. See ``ConnectionState``.
+///
+/// `@unchecked Sendable`: the loop-only state (`registry`, `pendingJobs`, the events)
+/// is touched only on the loop thread; what workers and other threads use is
+/// immutable, atomic, or locked (``CloseQueue``, the pool, the store).
+public final class Server: @unchecked Sendable {
+    private enum Lifecycle: UInt8, AtomicRepresentable {
+        case running
+        /// Not accepting; every connection is closed once what it sent has run.
+        case stopping
+    }
+
+    public let configuration: ServerConfiguration
+    let logger: Logger
+    let clock = MonotonicClock()
+    let processor: CommandProcessor
+    let store: Store
+    let closeQueue: CloseQueue
+    let counters = ServerCounters()
+    private let pool: WorkerPool
+    private let lifecycle = Atomic<Lifecycle>(.running)
+    private let shutdownRequested = Atomic<Bool>(false)
+    private var workers: [ConnectionWorker] = []
+
+    // --- The loop thread's alone. ---
+    private let loop: EventLoop
+    private var listener: Listener?
+    private var registry: [Int32: Connection] = [:]
+    /// Connections made ready this loop iteration, queued in one batch at its end.
+    private var pendingJobs: [WorkerPool.Job] = []
+    private var closing: [Connection] = []
+    private var nextConnectionID = 0
+    private var wakeEvent: LoopEvent?
+    private var idleSweep: LoopEvent?
+    private var acceptRetry: LoopEvent?
+    private var graceTimer: LoopEvent?
+    private var signalEvents: [LoopEvent] = []
+    /// Accepting is paused for lack of file descriptors.
+    private var acceptPaused = false
+    /// Over `--max-connections` now; logged once per burst.
+    private var rejecting = false
+    private var loopDone = false
+
+    /// The port the server listens on (the kernel's choice when configured with 0).
+    public private(set) var port = 0
+
+    /// Binds the listening socket and starts the workers; connections are accepted
+    /// once ``run()`` runs the loop.
+    public init(configuration: ServerConfiguration, logger: Logger) throws(ServerError) {
+        try configuration.validate()
+        self.configuration = configuration
+        self.logger = logger
+        store = Store(maxMemoryBytes: configuration.maxMemoryBytes)
+        closeQueue = try CloseQueue(capacity: configuration.maxConnections)
+        loop = try EventLoop()
+        do {
+            // Each connection is queued at most once, so this never fills.
+            pool = try WorkerPool(workers: configuration.workers, queueCapacity: configuration.maxConnections + 1, name: "worker")
+        } catch {
+            throw .workers("\(error)")
+        }
+        // `processor` needs the workers for THREAD and STATS, and they need `self`.
+        let placeholder = ServerStatisticsBox()
+        processor = CommandProcessor(store: store, environment: placeholder)
+        pendingJobs.reserveCapacity(configuration.maxConnections)
+        closing.reserveCapacity(configuration.maxConnections)
+        workers = (0..<configuration.workers).map {
+            ConnectionWorker(index: $0, name: "\(pool.name)-\($0)", core: self, configuration: configuration)
+        }
+        placeholder.set(ServerStatistics(clock: clock, pool: pool, counters: counters, workers: workers))
+
+        let listener: Listener
+        do {
+            listener = try Listener(
+                loop: loop, host: configuration.host, port: configuration.port, backlog: 1024,
+                accepted: { [unowned self] fd in self.accepted(fd) },
+                failed: { [unowned self] error in self.acceptFailed(errno: error) })
+        } catch {
+            pool.shutdown(.drain)
+            pool.join()
+            throw error
+        }
+        self.listener = listener
+        port = listener.port
+
+        wakeEvent = try LoopEvent.readable(on: loop, fd: closeQueue.wakeFD) { [unowned self] in self.woken() }
+        if configuration.idleTimeoutSeconds > 0 {
+            let sweep = try LoopEvent.timer(on: loop, seconds: 1, repeating: true) { [unowned self] in self.closeIdleConnections() }
+            sweep.add()
+            idleSweep = sweep
+        }
+        acceptRetry = try LoopEvent.timer(on: loop, seconds: 0.1, repeating: false) { [unowned self] in self.resumeAccepting() }
+    }
+
+    deinit {
+        pool.shutdown(.discardPending)
+        pool.join()
+    }
+
+    /// Stops gracefully when one of `signals` arrives (SIGINT, SIGTERM): see ``shutdown()``.
+    /// Call before ``run()``.
+    public func stopOnSignals(_ signals: [Int32]) throws(ServerError) {
+        for number in signals {
+            signalEvents.append(try LoopEvent.signal(on: loop, number) { [unowned self] in
+                self.logger.info("signal \(number): shutting down")
+                self.beginShutdown()
+            })
+        }
+    }
+
+    /// Runs the loop on the calling thread until a shutdown has closed every
+    /// connection, then joins the workers.
+    public func run() {
+        logger.info("listening on \(configuration.host):\(port)", metadata: [
+            "workers": "\(configuration.workers)", "backend": "\(loop.backend)",
+            "max-connections": "\(configuration.maxConnections)"])
+        while !loopDone {
+            loop.runOnce()
+            flushPendingJobs()
+        }
+        pool.shutdown(.drain)
+        pool.join()
+        signalEvents = []
+        idleSweep = nil
+        acceptRetry = nil
+        graceTimer = nil
+        wakeEvent = nil
+        logger.info("stopped", metadata: ["connections_total": "\(counters.connectionsTotal.load(ordering: .relaxed))"])
+    }
+
+    /// Asks the server to stop: it stops accepting at once, lets every request already
+    /// received run and its reply go out, closes every connection, and ``run()``
+    /// returns. Safe from any thread.
+    public func shutdown() {
+        shutdownRequested.store(true, ordering: .sequentiallyConsistent)
+        closeQueue.wake()
+    }
+
+    var isStopping: Bool { lifecycle.load(ordering: .relaxed) == .stopping }
+
+    // MARK: Loop thread: connections
+
+    private func accepted(_ fd: Int32) {
+        guard lifecycle.load(ordering: .relaxed) == .running else {
+            Socket.close(fd)
+            return
+        }
+        if counters.connectionsCurrent.load(ordering: .relaxed) >= configuration.maxConnections {
+            Socket.sendNotice(fd, "BUSY too many connections\n")
+            Socket.close(fd)
+            counters.connectionsRejected.add(1, ordering: .relaxed)
+            if !rejecting {
+                rejecting = true
+                logger.info("--max-connections \(configuration.maxConnections) reached: refusing new connections with BUSY")
+            }
+            return
+        }
+        rejecting = false
+        Socket.setNoDelay(fd)
+        nextConnectionID += 1
+        let connection = Connection(fd: fd, id: nextConnectionID, now: clock.seconds(), core: self)
+        do {
+            try loop.register(connection)
+        } catch {
+            logger.error("cannot watch a new connection: \(error)")
+            Socket.close(fd)
+            return
+        }
+        registry[fd] = connection
+        counters.connectionsCurrent.add(1, ordering: .relaxed)
+        counters.connectionsTotal.add(1, ordering: .relaxed)
+        if logger.logLevel <= .debug {
+            logger.debug("connection opened", metadata: ["connection": "\(connection.id)", "fd": "\(fd)"])
+        }
+    }
+
+    /// The connection's event fired (on the loop thread).
+    func connectionReady(_ connection: Connection) {
+        var state = connection.state.load(ordering: .acquiring)
+        while true {
+            switch state {
+            case .idle:
+                let (done, seen) = connection.state.compareExchange(
+                    expected: .idle, desired: .queued, ordering: .acquiringAndReleasing)
+                if done {
+                    enqueue(connection)
+                    return
+                }
+                state = seen
+            case .running:
+                let (done, seen) = connection.state.compareExchange(
+                    expected: .running, desired: .dirty, ordering: .acquiringAndReleasing)
+                if done { return }
+                state = seen
+            case .queued, .dirty, .closed:
+                return
+            }
+        }
+    }
+
+    private func enqueue(_ connection: Connection) {
+        // Captures one reference only, so the closure needs no allocation of its own.
+        pendingJobs.append { connection.core.serve(connection) }
+    }
+
+    /// End of a loop iteration: queue every connection made ready, under one lock.
+    private func flushPendingJobs() {
+        guard !pendingJobs.isEmpty else { return }
+        do {
+            try pool.submit(contentsOf: pendingJobs)
+        } catch {
+            logger.error("worker pool refused connections: \(error)")
+        }
+        pendingJobs.removeAll(keepingCapacity: true)
+    }
+
+    /// The eventfd fired: connections to close, or a shutdown request.
+    private func woken() {
+        closeQueue.drain(into: &closing)
+        for connection in closing { free(connection) }
+        closing.removeAll(keepingCapacity: true)
+        if shutdownRequested.load(ordering: .sequentiallyConsistent) && lifecycle.load(ordering: .relaxed) == .running {
+            logger.info("shutting down")
+            beginShutdown()
+        }
+        checkStopped()
+    }
+
+    /// Frees a `closed` connection: its event, its fd, its registry entry.
+    private func free(_ connection: Connection) {
+        loop.unregister(connection)
+        Socket.close(connection.fd)
+        registry[connection.fd] = nil
+        counters.connectionsCurrent.subtract(1, ordering: .relaxed)
+        if acceptPaused { resumeAccepting() }  // an fd just came free
+    }
+
+    /// From a worker: the request budget was spent; back of the queue.
+    func requeue(_ connection: Connection) {
+        do {
+            try pool.submit { connection.core.serve(connection) }
+        } catch {
+            // Only after shutdown, when the pool has stopped: close instead.
+            connection.state.store(.closed, ordering: .releasing)
+            closeQueue.push(connection)
+        }
+    }
+
+    /// The job a worker runs for a queued connection.
+    func serve(_ connection: Connection) {
+        guard let index = WorkerPool.currentWorker else {
+            preconditionFailure("a connection was served off the worker pool")
+        }
+        workers[index].serve(connection)
+    }
+
+    private func closeIdleConnections() {
+        let now = clock.seconds()
+        let timeout = configuration.idleTimeoutSeconds
+        for connection in registry.values where now - connection.lastActive.load(ordering: .relaxed) >= timeout {
+            if closeIfIdle(connection) {
+                logger.debug("idle timeout", metadata: ["connection": "\(connection.id)"])
+            }
+        }
+        checkStopped()
+    }
+
+    /// Closes `connection` from the loop if no worker has it.
+    @discardableResult
+    private func closeIfIdle(_ connection: Connection) -> Bool {
+        let (done, _) = connection.state.compareExchange(expected: .idle, desired: .closed, ordering: .acquiringAndReleasing)
+        if done { free(connection) }
+        return done
+    }
+
+    // MARK: Loop thread: accepting under fd pressure
+
+    private func acceptFailed(errno error: Int32) {
+        guard error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM else {
+            logger.warning("accept failed: \(String(cString: strerror(error)))")
+            return
+        }
+        guard !acceptPaused else { return }
+        acceptPaused = true
+        counters.listenDisabled.add(1, ordering: .relaxed)
+        logger.warning("out of file descriptors (\(String(cString: strerror(error)))): pausing accept until one frees")
+        listener?.disable()
+        acceptRetry?.add()
+    }
+
+    private func resumeAccepting() {
+        guard acceptPaused, lifecycle.load(ordering: .relaxed) == .running else { return }
+        acceptPaused = false
+        acceptRetry?.remove()
+        listener?.enable()
+    }
+
+    // MARK: Loop thread: shutdown
+
+    private func beginShutdown() {
+        guard lifecycle.load(ordering: .relaxed) == .running else { return }
+        lifecycle.store(.stopping, ordering: .relaxed)
+        listener = nil  // stop accepting at once; closes the listening socket
+        idleSweep = nil
+        // Give every idle connection one more turn: a worker runs what it has sent
+        // and closes it. Busy ones close at the end of their turn.
+        for connection in registry.values {
+            connectionReady(connection)
+        }
+        // Replies a client will not read must not hold the shutdown for ever.
+        graceTimer = try? LoopEvent.timer(on: loop, seconds: Double(configuration.shutdownGraceSeconds), repeating: false) {
+            [unowned self] in
+            for connection in self.registry.values { self.closeIfIdle(connection) }
+            self.checkStopped()
+        }
+        graceTimer?.add()
+        checkStopped()
+    }
+
+    private func checkStopped() {
+        if lifecycle.load(ordering: .relaxed) == .stopping && registry.isEmpty {
+            loopDone = true
+        }
+    }
+}
+
+/// Lets the processor be built before the statistics it reports exist.
+final class ServerStatisticsBox: ServerEnvironment, @unchecked Sendable {
+    // Set once in `Server.init` before any worker or client can call in.
+    private var statistics: ServerStatistics?
+    func set(_ statistics: ServerStatistics) { self.statistics = statistics }
+    func threadDescription() -> String { statistics?.threadDescription() ?? "" }
+    func serverStats() -> [(name: String, value: Int)] { statistics?.serverStats() ?? [] }
+}

@@ -1,0 +1,40 @@
+import Glibc
+
+/// Everything the server is told at start. The daemon's flags map onto it one to one.
+public struct ServerConfiguration: Sendable {
+    /// Address to listen on (numeric, or a name `getaddrinfo` resolves).
+    public var host = "127.0.0.1"
+    /// TCP port; 0 lets the kernel choose (see ``Server/port``).
+    public var port = 8000
+    /// Worker threads; defaults to the number of online cores.
+    public var workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Open client connections at most; one more gets `BUSY too many connections`.
+    public var maxConnections = 10_000
+    /// Seconds a connection may stay silent before it is closed; 0 = never.
+    public var idleTimeoutSeconds = 300
+    /// The longest request line accepted, LF excluded.
+    public var maxLineBytes = 65_536
+    /// The store's bound on key + value bytes.
+    public var maxMemoryBytes = 64 << 20
+    /// Requests one connection may run per turn before it goes to the back of the queue,
+    /// so a pipelining client cannot hold a worker (memcached's `-R`).
+    public var requestsPerTurn = 256
+    /// Seconds a shutdown waits for unsent replies to drain before it closes anyway.
+    public var shutdownGraceSeconds = 10
+
+    public init() {}
+
+    /// Checks the values a user typed; the message names the flag.
+    public func validate() throws(ServerError) {
+        func check(_ ok: Bool, _ message: String) throws(ServerError) {
+            if !ok { throw .invalidConfiguration(message) }
+        }
+        try check((0...65535).contains(port), "--port must be 0 to 65535 (got \(port))")
+        try check((1...1024).contains(workers), "--workers must be 1 to 1024 (got \(workers))")
+        try check((1...1_000_000).contains(maxConnections), "--max-connections must be 1 to 1000000 (got \(maxConnections))")
+        try check(idleTimeoutSeconds >= 0, "--idle-timeout must be 0 (never) or more seconds (got \(idleTimeoutSeconds))")
+        try check((1...(64 << 20)).contains(maxLineBytes), "--max-line-bytes must be 1 to 67108864 (got \(maxLineBytes))")
+        try check(maxMemoryBytes >= 0, "--max-memory must not be negative")
+        try check(requestsPerTurn >= 1, "requests per turn must be at least 1")
+    }
+}

@@ -1,0 +1,129 @@
+import ArgumentParser
+import CarriageServer
+import Glibc
+import Logging
+
+extension Logger.Level: @retroactive ExpressibleByArgument {}
+
+/// The daemon: flags, logging, wiring, signals.
+@main
+struct Carriaged: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "carriaged",
+        abstract: "Carriage: a multithreaded line-protocol server (libevent loop + a fixed pool of pthread workers).")
+
+    @Option(help: "Address to listen on.")
+    var host = "127.0.0.1"
+
+    @Option(help: "TCP port to listen on; 0 picks a free one (see the 'listening on' line).")
+    var port = 8000
+
+    @Option(help: "Worker threads (default: the number of cores).")
+    var workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+
+    @Option(name: .customLong("max-connections"), help: "Open connections at most; more get 'BUSY too many connections'.")
+    var maxConnections = 10_000
+
+    @Option(name: .customLong("idle-timeout"), help: "Seconds before a silent connection is closed; 0 = never.")
+    var idleTimeout = 300
+
+    @Option(name: .customLong("max-line-bytes"), help: "Longest request line, LF excluded; longer gets 'ERR line too long' and a close.")
+    var maxLineBytes = 65_536
+
+    @Option(name: .customLong("max-memory"), help: "Bound on the store's key + value bytes (e.g. 64MiB, 512KiB, 1G).")
+    var maxMemory = ByteCount(argument: "64MiB")!
+
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
+    var logLevel = Logger.Level.info
+
+    @Option(name: .customLong("pid-file"), help: "Write the pid here at start; removed at exit.")
+    var pidFile: String?
+
+    @Flag(help: "Detach: fork and setsid before any thread starts; the parent exits once the daemon listens.")
+    var daemon = false
+
+    @Option(name: .customLong("log-file"), help: "Append logs here instead of standard error (useful with --daemon).")
+    var logFile: String?
+
+    func validate() throws {
+        // The server validates the rest; these are the daemon's own.
+        if let logFile, logFile.isEmpty { throw ValidationError("--log-file needs a path") }
+    }
+
+    func run() throws {
+        var daemonizer = daemon ? Daemonizer.detach(logFile: logFile) : nil
+        if !daemon, let logFile {
+            let fd = open(logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            guard fd >= 0 else { Self.fail(DaemonError.logFile(path: logFile, reason: String(cString: strerror(errno))), &daemonizer) }
+            dup2(fd, 2)
+            close(fd)
+        }
+        let level = logLevel
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+        let logger = Logger(label: "carriaged")
+
+        // A peer that goes away must cost an EPIPE on its socket, not the process.
+        signal(SIGPIPE, SIG_IGN)
+        // Listening socket, eventfd, epoll, signal pipe, stdio, and a margin.
+        let needed = maxConnections + 64
+        let (soft, hard) = OpenFileLimit.raise(toFit: needed)
+        if soft < needed {
+            logger.warning("open-file limit is \(soft) (hard limit \(hard)), below the \(needed) that --max-connections \(maxConnections) needs: accept pauses when descriptors run out")
+        }
+
+        var configuration = ServerConfiguration()
+        configuration.host = host
+        configuration.port = port
+        configuration.workers = workers
+        configuration.maxConnections = maxConnections
+        configuration.idleTimeoutSeconds = idleTimeout
+        configuration.maxLineBytes = maxLineBytes
+        configuration.maxMemoryBytes = maxMemory.bytes
+
+        let server: Server
+        do {
+            server = try Server(configuration: configuration, logger: logger)
+            try server.stopOnSignals([SIGINT, SIGTERM])
+        } catch {
+            Self.fail(error, &daemonizer)
+        }
+        var pid: PidFile?
+        if let pidFile {
+            do {
+                pid = try PidFile.create(at: pidFile)
+            } catch {
+                Self.fail(error, &daemonizer)
+            }
+        }
+        daemonizer?.ready("listening on \(host):\(server.port)")
+        server.run()
+        pid?.remove()
+    }
+
+    private static func fail(_ error: any Error, _ daemonizer: inout Daemonizer?) -> Never {
+        daemonizer?.failed("\(error)")
+        StandardError.line("carriaged: \(error)")
+        Glibc.exit(1)
+    }
+
+    /// Parses the command line: a bad flag is one line on standard error, not a usage dump.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))  // --help
+                Glibc.exit(0)
+            }
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            StandardError.line("carriaged: \(message) (see carriaged --help)")
+            Glibc.exit(code.rawValue)
+        }
+    }
+}

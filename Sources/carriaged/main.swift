@@ -1,1 +1,0 @@
-print("carriaged: not built yet")

@@ -1,0 +1,139 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// `carriaged` as a process: flags, start-up errors, signals, pid file, --daemon.
+final class DaemonTests: XCTestCase {
+    private var binary: String { productsDirectory().appendingPathComponent("carriaged").path }
+
+    /// Runs carriaged to completion with `arguments`; returns status and stderr.
+    private func runToExit(_ arguments: [String]) throws -> (status: Int32, stderr: String, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let errors = Pipe()
+        let output = Pipe()
+        process.standardError = errors
+        process.standardOutput = output
+        try process.run()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: err, as: UTF8.self), String(decoding: out, as: UTF8.self))
+    }
+
+    func testHelpListsEveryFlag() throws {
+        let (status, _, help) = try runToExit(["--help"])
+        XCTAssertEqual(status, 0)
+        for flag in ["--host", "--port", "--workers", "--max-connections", "--idle-timeout", "--max-line-bytes",
+                     "--max-memory", "--log-level", "--pid-file", "--daemon", "--log-file"] {
+            XCTAssertTrue(help.contains(flag), flag)
+        }
+    }
+
+    func testBadFlagValuesAreOneClearLine() throws {
+        for arguments in [["--workers", "0"], ["--port", "70000"], ["--max-memory", "lots"], ["--bogus"],
+                          ["--log-level", "loud"], ["--max-connections", "-1"], ["--port", "abc"]] {
+            let (status, stderr, _) = try runToExit(arguments)
+            XCTAssertNotEqual(status, 0, "\(arguments)")
+            let lines = stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(arguments): \(stderr)")
+            XCTAssertTrue(stderr.hasPrefix("carriaged: "), stderr)
+        }
+    }
+
+    func testAPortInUseIsOneClearLine() throws {
+        let daemon = try TestDaemon()
+        defer { daemon.stopCleanly() }
+        let (status, stderr, _) = try runToExit(["--port", "\(daemon.port)"])
+        XCTAssertEqual(status, 1)
+        XCTAssertEqual(stderr, "carriaged: cannot listen on 127.0.0.1:\(daemon.port): the address is already in use (another server running? pick another --port)\n")
+    }
+
+    func testSigtermFinishesRunningRequestsThenExitsZero() throws {
+        let daemon = try TestDaemon()
+        let sleeper = try daemon.connect()
+        try sleeper.send("SLEEP 1500\n")
+        let idle = try daemon.connect()
+        XCTAssertEqual(try idle.request("PING"), "OK PONG")
+        // Wait until the SLEEP runs, so that it counts as received.
+        let observer = try daemon.connect()
+        var busy = 0
+        let deadline = Date(timeIntervalSinceNow: 1.4)
+        // The observer's own STATS keeps a worker busy too.
+        while busy < 2 && Date() < deadline { busy = try observer.stats()["workers_busy"] ?? 0 }
+        XCTAssertEqual(busy, 2)
+        let start = Date()
+        kill(daemon.pid, SIGTERM)
+        // It stops accepting at once...
+        var refused = false
+        let acceptDeadline = Date(timeIntervalSinceNow: 1)
+        while !refused && Date() < acceptDeadline {
+            refused = (try? LineClient(port: daemon.port)) == nil
+        }
+        XCTAssertTrue(refused, "still accepting after SIGTERM")
+        // ...the running SLEEP completes and its client gets its reply...
+        XCTAssertEqual(try sleeper.readLine(), "OK")
+        XCTAssertNil(try sleeper.readLine())
+        // ...idle connections are closed, and the process exits 0.
+        XCTAssertNil(try idle.readLine())
+        XCTAssertEqual(daemon.stop(), 0)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 5)
+        XCTAssertTrue(daemon.stderrText.contains("stopped"))
+    }
+
+    func testSigintStopsTooAndPidFileComesAndGoes() throws {
+        let pidFile = NSTemporaryDirectory() + "carriaged-test-\(getpid()).pid"
+        let daemon = try TestDaemon(["--pid-file", pidFile])
+        let written = try String(contentsOfFile: pidFile, encoding: .utf8)
+        XCTAssertEqual(written, "\(daemon.pid)\n")
+        XCTAssertEqual(daemon.stop(signal: SIGINT), 0)
+        XCTAssertFalse(FileManager.default.fileExists(atPath: pidFile))
+    }
+
+    func testDaemonModeDetachesAndLogsToItsFile() throws {
+        let directory = NSTemporaryDirectory()
+        let pidFile = directory + "carriaged-daemon-\(getpid()).pid"
+        let logFile = directory + "carriaged-daemon-\(getpid()).log"
+        try? FileManager.default.removeItem(atPath: logFile)
+        let (status, stderr, _) = try runToExit(["--daemon", "--port", "0", "--pid-file", pidFile, "--log-file", logFile])
+        XCTAssertEqual(status, 0, stderr)
+        // The parent returns once the daemon listens, and says where.
+        let match = try XCTUnwrap(stderr.range(of: #"listening on 127\.0\.0\.1:[0-9]+"#, options: .regularExpression))
+        let port = Int(stderr[match].split(separator: ":").last!)!
+        let pid = try XCTUnwrap(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
+        defer { kill(pid, SIGKILL) }
+        XCTAssertEqual(try LineClient(port: port).request("PING"), "OK PONG")
+        // Detached: its own session.
+        XCTAssertEqual(getsid(pid), pid)
+        kill(pid, SIGTERM)
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while kill(pid, 0) == 0 && Date() < deadline { usleep(10_000) }
+        XCTAssertNotEqual(kill(pid, 0), 0, "the daemon is still running")
+        XCTAssertFalse(FileManager.default.fileExists(atPath: pidFile))
+        let log = try String(contentsOfFile: logFile, encoding: .utf8)
+        XCTAssertTrue(log.contains("listening on 127.0.0.1:\(port)"), log)
+        XCTAssertTrue(log.contains("stopped"), log)
+    }
+
+    func testDaemonModeReportsAStartFailure() throws {
+        let daemon = try TestDaemon()
+        defer { daemon.stopCleanly() }
+        let (status, stderr, _) = try runToExit(["--daemon", "--port", "\(daemon.port)"])
+        XCTAssertEqual(status, 1)
+        XCTAssertTrue(stderr.contains("already in use"), stderr)
+    }
+
+    func testDebugLogNamesTheWorkerThatClosedAConnection() throws {
+        let daemon = try TestDaemon(["--log-level", "debug"])
+        defer { daemon.stopCleanly() }
+        let client = try daemon.connect()
+        XCTAssertEqual(try client.request("QUIT"), "OK BYE")
+        XCTAssertTrue(try client.isClosedByServer())
+        let deadline = Date(timeIntervalSinceNow: 5)
+        while !daemon.stderrText.contains("connection closed") && Date() < deadline { usleep(10_000) }
+        XCTAssertTrue(daemon.stderrText.contains("connection opened"))
+        XCTAssertTrue(daemon.stderrText.range(of: #"worker=worker-[01].*connection closed"#, options: .regularExpression) != nil,
+                      daemon.stderrText)
+    }
+}

@@ -1,0 +1,192 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// PROTOCOL.md, spoken to a real daemon over real sockets.
+final class ProtocolOverSocketTests: XCTestCase {
+    func testEveryCommandAnswersAsTheProtocolSays() throws {
+        let daemon = try TestDaemon()
+        defer { daemon.stopCleanly() }
+        let client = try daemon.connect()
+        let exchanges: [(String, String)] = [
+            ("PING", "OK PONG"),
+            ("ping", "OK PONG"),
+            ("ECHO  two  spaces ", "OK  two  spaces "),
+            ("CAP hELLO wORLD", "OK Hello world"),
+            ("CAP élan", "OK Élan"),
+            ("GET missing", "NONE"),
+            ("SET k v with spaces", "OK"),
+            ("GET k", "OK v with spaces"),
+            ("DEL k", "OK 1"),
+            ("DEL k", "OK 0"),
+            ("SET n 5", "OK"),
+            ("INCR n", "OK 6"),
+            ("GET n", "OK 6"),
+            ("DECR n 10", "OK -4"),
+            ("INCR n -1", "OK -5"),
+            ("SET big 9223372036854775807", "OK"),
+            ("INCR big", "ERR overflow"),
+            ("GET big", "OK 9223372036854775807"),
+            ("SET s abc", "OK"),
+            ("INCR s", "ERR value is not an integer"),
+            ("INCR n x", "ERR delta is not an integer"),
+            ("FROB", "ERR unknown command"),
+            ("GET", "ERR usage: GET <key>"),
+            ("SLEEP 60001", "ERR usage: SLEEP <ms>"),
+            ("SLEEP 1", "OK"),
+            ("GET \(String(repeating: "k", count: 251))", "ERR invalid key"),
+        ]
+        for (request, reply) in exchanges {
+            XCTAssertEqual(try client.request(request), reply, request)
+        }
+        let thread = try client.request("THREAD").split(separator: " ")
+        XCTAssertEqual(thread.count, 3)
+        XCTAssertEqual(thread[0], "OK")
+        XCTAssertTrue(thread[1] == "worker-0" || thread[1] == "worker-1", "\(thread)")
+        XCTAssertEqual(Int32(thread[2]), daemon.pid)
+        XCTAssertEqual(try client.request("QUIT"), "OK BYE")
+        XCTAssertTrue(try client.isClosedByServer())
+    }
+
+    func testStatsNamesEveryRequiredCounter() throws {
+        let daemon = try TestDaemon(workers: 3)
+        defer { daemon.stopCleanly() }
+        let client = try daemon.connect()
+        for _ in 0..<10 { _ = try client.request("PING") }
+        _ = try client.request("SET key value")
+        let stats = try client.stats()
+        for name in ["pid", "uptime_seconds", "workers", "workers_busy", "queue_depth", "threads",
+                     "connections_current", "connections_total", "connections_rejected", "requests_total",
+                     "keys", "bytes_stored", "worker.0.requests", "worker.1.requests", "worker.2.requests"] {
+            XCTAssertNotNil(stats[name], name)
+        }
+        XCTAssertEqual(stats["pid"], Int(daemon.pid))
+        XCTAssertEqual(stats["workers"], 3)
+        XCTAssertEqual(stats["connections_current"], 1)
+        XCTAssertEqual(stats["keys"], 1)
+        XCTAssertEqual(stats["bytes_stored"], 8)
+        // The 11 requests before STATS, and STATS itself.
+        XCTAssertEqual(stats["requests_total"], 12)
+        XCTAssertEqual((0..<3).map { stats["worker.\($0).requests"]! }.reduce(0, +), 12)
+        XCTAssertEqual(stats["threads"], daemon.threadCount)
+    }
+
+    func testHalfCloseAnswersEverythingIncludingAFinalUnterminatedLine() throws {
+        let daemon = try TestDaemon()
+        defer { daemon.stopCleanly() }
+        let client = try daemon.connect()
+        try client.send("PING\nECHO a\nPING")
+        client.shutdownWrite()
+        XCTAssertEqual(try client.readLine(), "OK PONG")
+        XCTAssertEqual(try client.readLine(), "OK a")
+        XCTAssertEqual(try client.readLine(), "OK PONG")
+        XCTAssertNil(try client.readLine())
+    }
+
+    func testCRLFAndEmptyLines() throws {
+        let daemon = try TestDaemon()
+        defer { daemon.stopCleanly() }
+        let client = try daemon.connect()
+        try client.send("PING\r\n\n\r\nECHO x\r\n\nCAP ab\n")
+        XCTAssertEqual(try client.readLine(), "OK PONG")
+        XCTAssertEqual(try client.readLine(), "OK x")
+        XCTAssertEqual(try client.readLine(), "OK Ab")
+        XCTAssertEqual(try client.request("PING"), "OK PONG")  // nothing extra was queued
+    }
+
+    func testInvalidUTF8IsAnErrorAndTheConnectionStays() throws {
+        let daemon = try TestDaemon()
+        defer { daemon.stopCleanly() }
+        let client = try daemon.connect()
+        try client.send(Array("ECHO ".utf8) + [0xC3, 0x28] + [10])
+        XCTAssertEqual(try client.readLine(), "ERR invalid utf-8")
+        XCTAssertEqual(try client.request("PING"), "OK PONG")
+    }
+
+    func testLineTooLongIsRefusedThenClosed() throws {
+        let daemon = try TestDaemon(["--max-line-bytes", "100"])
+        defer { daemon.stopCleanly() }
+        let fits = try daemon.connect()
+        let hundred = "ECHO " + String(repeating: "x", count: 95)
+        XCTAssertEqual(try fits.request(hundred), "OK " + String(repeating: "x", count: 95))
+
+        // A terminated line one byte over.
+        let over = try daemon.connect()
+        try over.send(hundred + "y\nPING\n")
+        XCTAssertEqual(try over.readLine(), "ERR line too long")
+        XCTAssertTrue(try over.isClosedByServer())
+
+        // An unterminated line that keeps growing: refused without waiting for its LF.
+        let endless = try daemon.connect()
+        try endless.send(String(repeating: "z", count: 5000))
+        XCTAssertEqual(try endless.readLine(), "ERR line too long")
+        XCTAssertTrue(try endless.isClosedByServer())
+    }
+
+    func testTwentyThousandPipelinedRequestsInOneWriteComeBackInOrder() throws {
+        let daemon = try TestDaemon()
+        defer { daemon.stopCleanly() }
+        let client = try daemon.connect()
+        let count = 20_000
+        var batch = ""
+        for i in 0..<count { batch += "ECHO \(i)\n" }
+        let bytes = Array(batch.utf8)
+        let sender = Thread { try? client.send(bytes) }
+        sender.start()
+        for i in 0..<count {
+            let line = try XCTUnwrap(try client.readLine(), "reply \(i) missing")
+            if line != "OK \(i)" {
+                XCTFail("reply \(i) was \(line)")
+                return
+            }
+        }
+        XCTAssertEqual(try client.request("PING"), "OK PONG")
+    }
+
+    func testHundredClientsIncrementingOneKeyLoseNothing() throws {
+        raiseOpenFileLimit()
+        let daemon = try TestDaemon(workers: 4)
+        defer { daemon.stopCleanly() }
+        let port = daemon.port
+        let failures = Failures()
+        DispatchQueue.concurrentPerform(iterations: 100) { _ in
+            do {
+                let client = try LineClient(port: port)
+                // Pipelined in one write, then read: every INCR still runs alone.
+                try client.send(String(repeating: "INCR hot\n", count: 100))
+                for _ in 0..<100 {
+                    guard let reply = try client.readLine(), reply.hasPrefix("OK ") else {
+                        failures.add("bad reply"); return
+                    }
+                }
+            } catch {
+                failures.add("\(error)")
+            }
+        }
+        XCTAssertEqual(failures.all, [])
+        XCTAssertEqual(try daemon.connect().request("GET hot"), "OK 10000")
+    }
+
+    func testARealNetcatClient() throws {
+        let daemon = try TestDaemon()
+        defer { daemon.stopCleanly() }
+        let nc = Process()
+        nc.executableURL = URL(fileURLWithPath: "/bin/sh")
+        nc.arguments = ["-c", "printf 'PING\\nCAP élan\\nSET greeting hi there\\nGET greeting\\nECHO last' | nc -N 127.0.0.1 \(daemon.port)"]
+        let output = Pipe()
+        nc.standardOutput = output
+        try nc.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        nc.waitUntilExit()
+        XCTAssertEqual(nc.terminationStatus, 0)
+        XCTAssertEqual(String(decoding: data, as: UTF8.self), "OK PONG\nOK Élan\nOK\nOK hi there\nOK last\n")
+    }
+}
+
+/// Errors collected from many threads.
+final class Failures: @unchecked Sendable {  // safe: `lock` guards `items`
+    private let lock = NSLock()
+    private var items: [String] = []
+    func add(_ item: String) { lock.lock(); items.append(item); lock.unlock() }
+    var all: [String] { lock.lock(); defer { lock.unlock() }; return items }
+}

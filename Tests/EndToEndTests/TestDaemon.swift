@@ -1,0 +1,141 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// The directory holding the built executables (`carriaged`, `carriage-load`): the
+/// test bundle is built next to them.
+func productsDirectory() -> URL {
+    let executable = URL(fileURLWithPath: (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0])
+    return executable.deletingLastPathComponent()
+}
+
+/// A real `carriaged` process on a kernel-chosen port, for one test.
+final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `lock`
+    let process = Process()
+    private(set) var port = 0
+    private let errorPipe = Pipe()
+    private let lock = NSLock()
+    private var log = Data()
+    private let drained = DispatchSemaphore(value: 0)
+
+    var pid: Int32 { process.processIdentifier }
+
+    /// Starts `carriaged --host 127.0.0.1 --port 0 <arguments>` and waits for its
+    /// `listening on` line.
+    /// `launcher` runs before the daemon (e.g. `prlimit ... --`).
+    init(_ arguments: [String] = [], workers: Int = 2, launcher: [String] = [],
+         file: StaticString = #filePath, line: UInt = #line) throws {
+        let binary = productsDirectory().appendingPathComponent("carriaged").path
+        let command = launcher + [binary, "--host", "127.0.0.1", "--port", "0", "--workers", "\(workers)"] + arguments
+        process.executableURL = URL(fileURLWithPath: command[0])
+        process.arguments = Array(command.dropFirst())
+        process.standardError = errorPipe
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let reader = errorPipe.fileHandleForReading
+        var seen = Data()
+        // Reads until the start-up line; EOF first means the daemon died.
+        while true {
+            let chunk = reader.availableData
+            if chunk.isEmpty {
+                process.waitUntilExit()
+                XCTFail("carriaged exited (\(process.terminationStatus)) before listening: \(String(decoding: seen, as: UTF8.self))", file: file, line: line)
+                throw CocoaError(.fileReadUnknown)
+            }
+            seen.append(chunk)
+            let text = String(decoding: seen, as: UTF8.self)
+            if let range = text.range(of: #"listening on [^ \n]+:([0-9]+)"#, options: .regularExpression) {
+                let match = text[range]
+                port = Int(match[match.index(after: match.lastIndex(of: ":")!)...])!
+                break
+            }
+        }
+        append(seen)
+        // Keep draining standard error so logging never blocks the daemon.
+        Thread.detachNewThread { [self] in
+            while true {
+                let chunk = reader.availableData
+                if chunk.isEmpty { break }
+                append(chunk)
+            }
+            drained.signal()
+        }
+    }
+
+    private func append(_ data: Data) {
+        lock.lock(); log.append(data); lock.unlock()
+    }
+
+    /// Everything the daemon wrote to standard error so far.
+    var stderrText: String {
+        lock.lock(); defer { lock.unlock() }
+        return String(decoding: log, as: UTF8.self)
+    }
+
+    func connect(file: StaticString = #filePath, line: UInt = #line) throws -> LineClient {
+        try LineClient(port: port)
+    }
+
+    /// Sends `signal` and waits (at most `timeout` s) for the exit; returns the status.
+    @discardableResult
+    func stop(signal: Int32 = SIGTERM, timeout: Double = 20, file: StaticString = #filePath, line: UInt = #line) -> Int32 {
+        if process.isRunning { kill(pid, signal) }
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            XCTFail("carriaged did not exit within \(timeout) s of signal \(signal)", file: file, line: line)
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+        }
+        _ = drained.wait(timeout: .now() + 5)
+        let log = stderrText
+        XCTAssertFalse(log.contains("ThreadSanitizer") || log.contains("AddressSanitizer"), "sanitizer report:\n\(log)", file: file, line: line)
+        return process.terminationStatus
+    }
+
+    /// Stops the daemon and requires a clean exit.
+    func stopCleanly(file: StaticString = #filePath, line: UInt = #line) {
+        let status = stop(file: file, line: line)
+        XCTAssertEqual(status, 0, "carriaged exit status; log:\n\(stderrText)", file: file, line: line)
+    }
+
+    deinit {
+        if process.isRunning {
+            kill(pid, SIGKILL)
+            process.waitUntilExit()
+        }
+    }
+
+    // MARK: /proc views of the daemon
+
+    var threadCount: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? -1 }
+    var fdCount: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
+
+    /// Resident memory in KiB.
+    var rssKiB: Int {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return -1 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmRSS:") {
+            return Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) ?? -1
+        }
+        return -1
+    }
+
+    /// User + system CPU seconds the daemon has used.
+    var cpuSeconds: Double {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return -1 }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        // After the command: state is field 3, utime 14, stime 15 (1-based in proc(5)).
+        let ticks = (Double(fields[11]) ?? 0) + (Double(fields[12]) ?? 0)
+        return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
+    }
+}
+
+/// Raises this process's soft open-file limit to the hard limit (tests open thousands
+/// of sockets).
+func raiseOpenFileLimit() {
+    var limit = rlimit()
+    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+    limit.rlim_cur = limit.rlim_max
+    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+}

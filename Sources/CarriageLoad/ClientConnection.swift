@@ -1,0 +1,277 @@
+import Glibc
+
+/// One closed-loop client connection of a load thread. It keeps up to `--pipeline` requests
+/// in flight: each reply that comes back is checked, timed and replaced by a new request,
+/// and all the new requests of one read go out in one `send`. With `--connect-per-request`
+/// it instead connects, sends one request, reads its reply and closes, over and over.
+///
+/// Hot path (per reply): one `read` into the reusable input buffer, an LF scan and a few
+/// byte compares, a histogram record, `memcpy`s of pre-rendered bytes into the reusable
+/// output buffer, one `send`. No allocation, no Foundation.
+final class ClientConnection: EventTarget {
+    private enum State {
+        case disconnected
+        case connecting
+        case open
+        case stopped
+    }
+
+    /// The thread that owns this connection and its loop. `unowned(unsafe)`: the thread
+    /// holds every connection until its loop has stopped and their events are freed, so it
+    /// outlives all of this connection's callbacks; this spares reference counting per call.
+    private unowned(unsafe) let driver: LoadThread
+    /// The thread's mix and parser, held here so the reply loop loads them without
+    /// reference counting (the thread owns the mix and outlives this connection).
+    private unowned(unsafe) let mix: RequestMix
+    private let parser: any ReplyParser
+    private let pipeline: Int
+    private let connectPerRequest: Bool
+    private var state = State.disconnected
+    private var fd: Int32 = -1
+    /// Made at the first connect and reused (re-pointed at each new socket) after that.
+    private var readEvent: LoopEvent?
+    private var writeEvent: LoopEvent?
+    private var writeArmed = false
+    private var input: ByteBuffer
+    private var output: ByteBuffer
+    private var inFlight: InFlightRing
+    private var connectStarted: UInt64 = 0
+    /// The server said BUSY: it closes the connection next; send nothing more.
+    private var refused = false
+
+    init(driver: LoadThread, pipeline: Int, connectPerRequest: Bool, maxRequestLength: Int) {
+        self.driver = driver
+        self.mix = driver.mix
+        self.parser = driver.parser
+        self.pipeline = pipeline
+        self.connectPerRequest = connectPerRequest
+        input = ByteBuffer(capacity: max(4096, pipeline * 64))
+        output = ByteBuffer(capacity: max(1024, pipeline * maxRequestLength))
+        inFlight = InFlightRing(capacity: pipeline)
+    }
+
+    var isConnecting: Bool { state == .connecting }
+
+    // MARK: Connecting
+
+    /// Opens a socket and starts a non-blocking connect (a no-op unless disconnected, or in
+    /// connect-per-request mode when no request is left to send).
+    func connect() {
+        guard state == .disconnected, driver.running else { return }
+        if connectPerRequest && !driver.hasRequestsLeft { return }
+        let socket: Int32
+        switch Syscall.tcpSocket(family: driver.address.family) {
+        case .success(let fd): socket = fd
+        case .failure(let error):
+            driver.connectStarted()
+            driver.connectFinished(ok: false, code: error.code)
+            driver.retryLater(self)
+            return
+        }
+        fd = socket
+        do {
+            if let readEvent, let writeEvent {
+                readEvent.reassign(fd: fd)
+                writeEvent.reassign(fd: fd)
+            } else {
+                readEvent = try LoopEvent(loop: driver.loop, fd: fd, flags: LoopEvent.read | LoopEvent.persist, target: self)
+                writeEvent = try LoopEvent(loop: driver.loop, fd: fd, flags: LoopEvent.write, target: self)
+            }
+        } catch {
+            Syscall.close(fd)
+            fd = -1
+            driver.connectStarted()
+            driver.connectFinished(ok: false, code: ENOMEM)
+            driver.retryLater(self)
+            return
+        }
+        state = .connecting
+        connectStarted = Clock.now()
+        driver.connectStarted()
+        switch Syscall.connect(fd, to: driver.address) {
+        case .done: connected()
+        case .wouldBlock: writeEvent!.add()
+        case .failed(let code): connectFailed(code)
+        }
+    }
+
+    private func connected() {
+        state = .open
+        driver.connectFinished(ok: true, code: 0)
+        readEvent!.add()
+        // Connect-per-request times the whole exchange, connect included.
+        fill(now: connectPerRequest ? connectStarted : Clock.now())
+        if connectPerRequest && inFlight.count == 0 && state == .open {
+            closeSocket()  // the budget ran out while connecting
+        }
+    }
+
+    private func connectFailed(_ code: Int32) {
+        closeSocket()
+        driver.connectFinished(ok: false, code: code)
+        driver.retryLater(self)
+    }
+
+    // MARK: Events
+
+    override func handleEvent(_ what: Int16) {
+        if what & LoopEvent.write != 0 {
+            if state == .connecting {
+                let code = Syscall.pendingError(fd)
+                if code == 0 { connected() } else { connectFailed(code) }
+            } else if state == .open {
+                writeArmed = false
+                flush()
+            }
+        }
+        if what & LoopEvent.read != 0 && state == .open {
+            readReplies()
+        }
+    }
+
+    // MARK: Requests
+
+    /// Tops the pipeline up with new requests, all stamped `now`, and sends them.
+    @inline(__always)
+    private func fill(now: UInt64) {
+        if refused { return }
+        while inFlight.count < pipeline && driver.takeRequest() {
+            let (template, key) = mix.pick(&driver.random)
+            mix.render(template: template, key: key, into: &output)
+            inFlight.push(template: template, key: key, sent: now)
+        }
+        flush()
+    }
+
+    /// Sends what is buffered; when the socket is full, waits for writability (and sends
+    /// nothing new until the buffer has drained).
+    @inline(__always)
+    private func flush() {
+        while !output.isEmpty {
+            let bytes = output.readable
+            switch Syscall.send(fd, from: bytes.baseAddress!, count: bytes.count) {
+            case .done(let n):
+                output.consume(n)
+            case .wouldBlock:
+                if !writeArmed {
+                    writeEvent!.add()
+                    writeArmed = true
+                }
+                return
+            case .failed:
+                fail(.reset)
+                return
+            }
+        }
+    }
+
+    /// Reads once (the event is level-triggered: more data fires again), then settles every
+    /// complete reply in order.
+    @inline(__always)
+    private func readReplies() {
+        input.reserve(1024)
+        switch Syscall.read(fd, into: input.writePointer, count: input.writableCount) {
+        case .wouldBlock:
+            return
+        case .failed:
+            fail(.reset)
+            return
+        case .done(0):
+            peerClosed()
+            return
+        case .done(let n):
+            input.commit(n)
+        }
+        let now = Clock.now()
+        while inFlight.count > 0 {
+            let entry = inFlight.oldest
+            let template = Int(entry.template)
+            guard let reply = parser.parse(input.readable, expecting: mix.expected(template),
+                                                  mix: mix, key: mix.key(Int(entry.key))) else { break }
+            if reply.outcome == .ok {
+                driver.succeeded(latency: now &- entry.sent)
+            } else {
+                if reply.outcome == .busy { refused = true }
+                driver.failed(reply.outcome, template: template,
+                              reply: UnsafeRawBufferPointer(rebasing: input.readable[..<reply.length]))
+            }
+            input.consume(reply.length)
+            inFlight.popOldest()
+        }
+        if inFlight.count == 0 && !input.isEmpty {
+            driver.strayBytes(input.readable)
+            closeSocket()
+            driver.retryLater(self)
+            return
+        }
+        if connectPerRequest {
+            if inFlight.count == 0 {
+                closeSocket()
+                connect()
+            }
+            return
+        }
+        fill(now: now)
+    }
+
+    // MARK: Failures
+
+    /// The server closed the connection (EOF).
+    private func peerClosed() {
+        if inFlight.count > 0 {
+            driver.lost(inFlight.count, refused ? .busy : .closed)
+        } else if !refused {
+            driver.connectionFailed(.closed)
+        }
+        closeSocket()
+        driver.retryLater(self)
+    }
+
+    /// A socket error or timeout: the requests in flight are lost (counted as `kind`), and
+    /// the connection is opened again at the next tick.
+    private func fail(_ kind: ErrorKind) {
+        if inFlight.count > 0 {
+            driver.lost(inFlight.count, kind)
+        } else {
+            driver.connectionFailed(kind)
+        }
+        closeSocket()
+        driver.retryLater(self)
+    }
+
+    /// Called by the thread's tick: a connect or an oldest request older than `limit`
+    /// nanoseconds has timed out.
+    func checkTimeout(now: UInt64, limit: UInt64) {
+        switch state {
+        case .connecting where now &- connectStarted > limit:
+            connectFailed(ETIMEDOUT)
+        case .open where inFlight.count > 0 && now &- inFlight.oldest.sent > limit:
+            fail(.timeout)
+        default:
+            break
+        }
+    }
+
+    /// Closes the socket; the events stay allocated for the next connect.
+    private func closeSocket() {
+        guard fd >= 0 else { return }
+        readEvent?.remove()
+        writeEvent?.remove()
+        writeArmed = false
+        Syscall.close(fd)
+        fd = -1
+        if state != .stopped { state = .disconnected }
+        inFlight.removeAll()
+        input.removeAll()
+        output.removeAll()
+        refused = false
+    }
+
+    /// Ends the connection for good (end of the run); unanswered requests are not counted.
+    func stop() {
+        closeSocket()
+        state = .stopped
+        readEvent = nil
+        writeEvent = nil
+    }
+}

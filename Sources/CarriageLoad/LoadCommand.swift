@@ -1,0 +1,152 @@
+import ArgumentParser
+import Glibc
+
+/// `carriage-load`: closed-loop load for Carriage (and memcached or Redis, for comparison).
+@main
+struct LoadCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "carriage-load",
+        abstract: "Closed-loop load generator for carriaged (and memcached or Redis, for comparison).",
+        discussion: """
+        Each of --connections keeps --pipeline requests in flight; every reply is
+        checked against the protocol. Requests come from --request flags,
+        '[WEIGHT:]LINE': %k is a random key from --keys, %v the value (--value-size
+        bytes), %n its length, %% a '%'; \\r \\n \\t \\\\ are escapes.
+
+        Examples:
+          carriage-load --port 8000 --request PING --request 'ECHO hi'
+          carriage-load --request '90:GET %k' --request '10:SET %k %v'
+          carriage-load --protocol memcached --request 'get %k' \\
+                        --request 'set %k 0 0 %n\\r\\n%v'
+          carriage-load --protocol redis --request 'INCR hot' --requests 100000 --json
+
+        Exit status: 0 when every request got the right reply, 1 when any error
+        was counted, 2 when the server could not be reached, 64 for a bad flag.
+        """
+    )
+
+    @Option(help: "Server host (a numeric address or a name).")
+    var host = "127.0.0.1"
+
+    @Option(help: "Server port.")
+    var port = 8000
+
+    @Option(help: "Protocol to speak: carriage, memcached or redis.")
+    var `protocol` = WireProtocol.carriage
+
+    @Option(help: "Concurrent load connections (closed-loop clients).")
+    var connections = 50
+
+    @Option(help: "Seconds of load (default 5 unless --requests is given).")
+    var duration: Double?
+
+    @Option(name: .customLong("requests"), help: "Total requests to send, then stop (instead of --duration).")
+    var requestCount: Int?
+
+    @Option(help: "Requests in flight per connection.")
+    var pipeline = 1
+
+    @Option(name: .customLong("request"), help: ArgumentHelp("A request line, '[WEIGHT:]LINE' (repeatable; default PING, or version for memcached).", valueName: "line"))
+    var requestLines: [String] = []
+
+    @Option(help: "Keys that %k draws from (key:0 ... key:N-1 with the default prefix).")
+    var keys = 1000
+
+    @Option(help: "Prefix of the keys %k renders.")
+    var keyPrefix = "key:"
+
+    @Option(help: "Bytes of the value %v renders.")
+    var valueSize = 32
+
+    @Flag(help: "One request per connection: connect, send, read the reply, close.")
+    var connectPerRequest = false
+
+    @Option(help: "Extra connections that stay open and silent during the run.")
+    var idle = 0
+
+    @Option(help: "Threads, each with its own event loop and share of the connections.")
+    var threads = 1
+
+    @Option(help: "Seconds before a connect or a reply counts as timed out.")
+    var timeout = 5.0
+
+    @Flag(help: "Print one JSON object on stdout instead of the summary.")
+    var json = false
+
+    mutating func validate() throws {
+        func check(_ ok: Bool, _ message: String) throws {
+            if !ok { throw ValidationError(message) }
+        }
+        try check((1...65535).contains(port), "--port must be 1 to 65535")
+        try check((1...1_000_000).contains(connections), "--connections must be 1 to 1000000")
+        try check((1...256).contains(threads), "--threads must be 1 to 256")
+        try check(threads <= connections, "--threads cannot exceed --connections")
+        try check((1...65536).contains(pipeline), "--pipeline must be 1 to 65536")
+        try check(!connectPerRequest || pipeline == 1, "--connect-per-request sends one request per connection: leave --pipeline at 1")
+        try check((0...1_000_000).contains(idle), "--idle must be 0 to 1000000")
+        try check(duration == nil || requestCount == nil, "give --duration or --requests, not both")
+        if let duration { try check(duration > 0 && duration <= 86_400, "--duration must be more than 0 and at most 86400 seconds") }
+        if let requestCount { try check(requestCount >= 1, "--requests must be at least 1") }
+        try check((1...10_000_000).contains(keys), "--keys must be 1 to 10000000")
+        try check((0...1_048_576).contains(valueSize), "--value-size must be 0 to 1048576")
+        try check(timeout > 0 && timeout <= 3600, "--timeout must be more than 0 and at most 3600 seconds")
+        try check(!keyPrefix.contains(" ") && !keyPrefix.contains("\n") && !keyPrefix.contains("\r"), "--key-prefix cannot hold spaces or line breaks")
+    }
+
+    /// Builds the plan: resolves the host and checks every request line.
+    func makePlan() throws(LoadError) -> LoadPlan {
+        let value = String((0..<valueSize).map { Character(Unicode.Scalar(UInt8(97 + $0 % 26))) })
+        let lines = requestLines.isEmpty ? [`protocol`.defaultRequest] : requestLines
+        var templates: [RequestTemplate] = []
+        for line in lines {
+            templates.append(try RequestTemplate(parsing: line, wire: `protocol`, value: value))
+        }
+        return LoadPlan(
+            address: try SocketAddress(host: host, port: port),
+            wire: `protocol`, templates: templates, keyCount: keys, keyPrefix: keyPrefix,
+            connections: connections, idle: idle, threads: threads, pipeline: pipeline,
+            duration: requestCount == nil ? (duration ?? 5) : nil, requests: requestCount,
+            connectPerRequest: connectPerRequest,
+            timeoutNanoseconds: Clock.nanoseconds(timeout))
+    }
+
+    /// Runs the load; returns the exit status.
+    func execute() throws(LoadError) -> Int32 {
+        let report = try LoadRun(plan: makePlan()).execute()
+        for sample in report.stats.samples {
+            Console.error("carriage-load: \(sample)")
+        }
+        print(json ? report.json() : report.text())
+        if report.stopReason == .unreachable {
+            let reason = report.stats.firstConnectError.map(Syscall.describe) ?? "no connection"
+            throw .unreachable("cannot connect to \(report.plan.address): \(reason)")
+        }
+        if report.stopReason == .stalled {
+            Console.error("carriage-load: stopped early: nothing was answered for \(timeout) s")
+        }
+        return report.exitStatus
+    }
+
+    /// Parses the flags and runs, turning every error into one line on stderr and an exit
+    /// status (no usage dump, no stack trace).
+    static func main() {
+        let command: LoadCommand
+        do {
+            command = try parse()
+        } catch {
+            if exitCode(for: error) == .success { exit(withError: error) }  // --help
+            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
+            Console.error("carriage-load: \(message) (see --help)")
+            Glibc.exit(64)
+        }
+        do {
+            let status = try command.execute()
+
+            Glibc.exit(status)
+        } catch {
+
+            Console.error("carriage-load: \(error.description)")
+            Glibc.exit(error.exitStatus)
+        }
+    }
+}

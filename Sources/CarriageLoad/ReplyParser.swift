@@ -1,0 +1,34 @@
+/// How one reply turned out.
+enum ReplyOutcome: Sendable {
+    /// What the protocol says this request gets.
+    case ok
+    /// A complete reply, but not the right one (wrong status word or payload).
+    case wrong
+    /// The server refused the connection (Carriage `BUSY`, memcached or Redis "too many
+    /// connections"); it closes the connection next.
+    case busy
+}
+
+/// One complete reply found at the front of a buffer.
+struct ParsedReply {
+    /// Bytes the reply took, terminators included.
+    let length: Int
+    let outcome: ReplyOutcome
+}
+
+/// One wire protocol's knowledge of replies: what each request gets (at start-up) and
+/// whether the bytes at the front of a connection's input are that reply (per reply, on the
+/// hot path: no allocation, no Foundation, just scans of the buffer).
+protocol ReplyParser {
+    init()
+
+    /// The reply that the request `text` (expanded, `RequestTemplate.keyMarker` for the
+    /// key, no terminator) must get; throws `.badOption` with a short reason for requests
+    /// the tool cannot drive (wrong shape, no reply, closes the connection).
+    static func expectation(for text: String) throws(LoadError) -> Expectation
+
+    /// The reply at the front of `bytes`, or nil while it is incomplete. `key` is the key
+    /// the request was rendered with (empty when it had none).
+    func parse(_ bytes: UnsafeRawBufferPointer, expecting: ExpectedReply, mix: RequestMix,
+               key: UnsafeRawBufferPointer) -> ParsedReply?
+}

@@ -1,1 +1,0 @@
-print("carriage-load: not built yet")

@@ -1,0 +1,149 @@
+import Foundation
+import Glibc
+import XCTest
+
+/// The `carriage-load` executable against a real `carriaged`: counts, JSON keys, error
+/// kinds and exit statuses that scripts (bench.sh) rely on.
+final class LoadToolTests: XCTestCase {
+    override func setUp() {
+        raiseOpenFileLimit()
+    }
+
+    func testRequestCountRunVerifiesEveryReplyAndPrintsJSON() throws {
+        let daemon = try TestDaemon()
+        let run = try LoadToolRun(["--port", "\(daemon.port)", "--requests", "2000", "--connections", "20",
+                                   "--pipeline", "4", "--request", "PING", "--request", "ECHO hi", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let json = try run.json()
+        XCTAssertEqual(json["requests"] as? Int, 2000, run.stdout)
+        XCTAssertEqual(json["errors"] as? Int, 0, run.stdout)
+        XCTAssertNotNil(json["requests_per_second"] as? Double, run.stdout)
+        XCTAssertNotNil(json["cpu_seconds"] as? Double, run.stdout)
+        let latency = try XCTUnwrap(json["latency_us"] as? [String: Any], run.stdout)
+        for key in ["p50", "p90", "p99", "p999", "max"] {
+            XCTAssertNotNil(latency[key] as? Double, "latency_us.\(key) in \(run.stdout)")
+        }
+        let kinds = try XCTUnwrap(json["errors_by_kind"] as? [String: Int], run.stdout)
+        XCTAssertEqual(Set(kinds.keys), ["connect_failed", "reset", "closed", "timeout", "wrong_reply", "busy"])
+        let stats = try daemon.connect().stats()
+        XCTAssertGreaterThanOrEqual(stats["requests_total"] ?? 0, 2000)
+        daemon.stopCleanly()
+    }
+
+    func testKeyedMixConnectPerRequestAndIdleConnections() throws {
+        let daemon = try TestDaemon()
+        let mix = try LoadToolRun(["--port", "\(daemon.port)", "--requests", "3000", "--connections", "8", "--threads", "2",
+                                   "--pipeline", "8", "--keys", "50", "--request", "60:GET %k", "--request", "20:SET %k %v",
+                                   "--request", "10:INCR hot", "--request", "5:ECHO %k and more", "--request", "5:CAP hELLO",
+                                   "--json"])
+        XCTAssertEqual(mix.status, 0, mix.stderr)
+        XCTAssertEqual(try mix.json()["requests"] as? Int, 3000, mix.stdout)
+
+        let perRequest = try LoadToolRun(["--port", "\(daemon.port)", "--requests", "300", "--connections", "4",
+                                          "--connect-per-request", "--json"])
+        XCTAssertEqual(perRequest.status, 0, perRequest.stderr)
+        let perRequestJSON = try perRequest.json()
+        XCTAssertEqual(perRequestJSON["requests"] as? Int, 300, perRequest.stdout)
+        XCTAssertGreaterThanOrEqual(perRequestJSON["connects"] as? Int ?? 0, 300, perRequest.stdout)
+
+        let idle = try LoadToolRun(["--port", "\(daemon.port)", "--requests", "500", "--connections", "4",
+                                    "--idle", "200", "--json"])
+        XCTAssertEqual(idle.status, 0, idle.stderr)
+        XCTAssertEqual(try idle.json()["idle_open"] as? Int, 200, idle.stdout)
+        daemon.stopCleanly()
+    }
+
+    func testAClosedPortCountsConnectFailuresAndExitsNonZero() throws {
+        let port = try closedPort()
+        let run = try LoadToolRun(["--port", "\(port)", "--requests", "100", "--connections", "4", "--json"])
+        XCTAssertNotEqual(run.status, 0)
+        let json = try run.json()
+        let kinds = try XCTUnwrap(json["errors_by_kind"] as? [String: Int], run.stdout)
+        XCTAssertGreaterThan(kinds["connect_failed"] ?? 0, 0, run.stdout)
+        XCTAssertEqual(json["requests"] as? Int, 0)
+        XCTAssertTrue(run.stderr.contains("cannot connect to 127.0.0.1:\(port)"), run.stderr)
+    }
+
+    func testWrongRepliesAreCountedNotHidden() throws {
+        let daemon = try TestDaemon()
+        // Redis's PING expects +PONG; carriaged answers OK PONG: every reply is wrong.
+        let run = try LoadToolRun(["--port", "\(daemon.port)", "--protocol", "redis", "--requests", "50",
+                                   "--connections", "2", "--json"])
+        XCTAssertEqual(run.status, 1, run.stderr)
+        let kinds = try XCTUnwrap(try run.json()["errors_by_kind"] as? [String: Int], run.stdout)
+        XCTAssertEqual(kinds["wrong_reply"], 50, run.stdout)
+        XCTAssertTrue(run.stderr.contains("wrong reply to 'PING': 'OK PONG'"), run.stderr)
+        daemon.stopCleanly()
+    }
+
+    func testBadFlagsAreOneClearLine() throws {
+        for arguments in [["--pipeline", "0"], ["--bogus"], ["--request", "QUIT"], ["--duration", "1", "--requests", "5"],
+                          ["--connect-per-request", "--pipeline", "4"], ["--protocol", "gopher"]] {
+            let run = try LoadToolRun(arguments)
+            XCTAssertEqual(run.status, 64, "\(arguments): \(run.stderr)")
+            let lines = run.stderr.split(separator: "\n")
+            XCTAssertEqual(lines.count, 1, "\(arguments): \(run.stderr)")
+            XCTAssertTrue(run.stderr.hasPrefix("carriage-load: "), run.stderr)
+            XCTAssertEqual(run.stdout, "")
+        }
+    }
+
+    /// A loopback port with nothing listening (bound, then closed at once).
+    private func closedPort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { Glibc.close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
+            }
+        }
+        guard ok else { throw XCTSkip("cannot bind a loopback socket") }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+}
+
+/// One finished run of `carriage-load` (stdout and stderr through files, so a chatty run
+/// can never block on a full pipe).
+private struct LoadToolRun {
+    let status: Int32
+    let stdout: String
+    let stderr: String
+
+    init(_ arguments: [String], timeout: TimeInterval = 120) throws {
+        let directory = FileManager.default.temporaryDirectory
+            .appendingPathComponent("carriage-load-test-\(getpid())-\(UInt32.random(in: 0...UInt32.max))")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let outURL = directory.appendingPathComponent("out")
+        let errURL = directory.appendingPathComponent("err")
+        _ = FileManager.default.createFile(atPath: outURL.path, contents: nil)
+        _ = FileManager.default.createFile(atPath: errURL.path, contents: nil)
+        let process = Process()
+        process.executableURL = productsDirectory().appendingPathComponent("carriage-load")
+        process.arguments = arguments
+        process.standardOutput = try FileHandle(forWritingTo: outURL)
+        process.standardError = try FileHandle(forWritingTo: errURL)
+        try process.run()
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        while process.isRunning && Date() < deadline { usleep(10_000) }
+        if process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            XCTFail("carriage-load \(arguments) ran over \(timeout) s")
+        }
+        process.waitUntilExit()
+        status = process.terminationStatus
+        stdout = (try? String(contentsOf: outURL, encoding: .utf8)) ?? ""
+        stderr = (try? String(contentsOf: errURL, encoding: .utf8)) ?? ""
+        XCTAssertFalse(stderr.contains("Sanitizer"), "sanitizer report from carriage-load:\n\(stderr)")
+    }
+
+    /// The `--json` object on stdout.
+    func json() throws -> [String: Any] {
+        let object = try JSONSerialization.jsonObject(with: Data(stdout.utf8))
+        return try XCTUnwrap(object as? [String: Any], "not a JSON object: \(stdout)")
+    }
+}

@@ -19,6 +19,10 @@ final class Connection: @unchecked Sendable {
     /// Set while unsent output waits for the socket to drain: the loop leaves such a
     /// connection a grace period at shutdown.
     let awaitingWrite = Atomic<Bool>(false)
+    /// The loop saw EV_CLOSED (the peer's FIN). Set before the loop looks at `state`,
+    /// so a worker that read less than it asked for knows a FIN may still wait behind
+    /// the data (see `ConnectionWorker.readInput`).
+    let peerHungUp = Atomic<Bool>(false)
     /// The server that serves it; it outlives every connection (the loop frees them).
     unowned let core: Server
 

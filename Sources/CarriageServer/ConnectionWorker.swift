@@ -56,7 +56,8 @@ final class ConnectionWorker: @unchecked Sendable {
 
     /// The job the loop queues for a ready connection (state `queued`).
     func serve(_ connection: Connection) {
-        connection.state.store(.running, ordering: .releasing)
+        // Sequentially consistent, as every `state` access that `peerHungUp` relies on.
+        connection.state.store(.running, ordering: .sequentiallyConsistent)
         requestsThisTurn = 0
         while true {
             var outcome = turn(connection)
@@ -73,10 +74,10 @@ final class ConnectionWorker: @unchecked Sendable {
                 return
             case .handBack:
                 let (handedBack, _) = connection.state.compareExchange(
-                    expected: .running, desired: .idle, ordering: .acquiringAndReleasing)
+                    expected: .running, desired: .idle, ordering: .sequentiallyConsistent)
                 if handedBack { return }
                 // `dirty`: an event came while this turn ran; look again.
-                connection.state.store(.running, ordering: .releasing)
+                connection.state.store(.running, ordering: .sequentiallyConsistent)
             }
         }
     }
@@ -127,7 +128,7 @@ final class ConnectionWorker: @unchecked Sendable {
                     if !last.isEmpty { runFinalLine(last[...], c) }
                 }
                 if !flushOut(c) { return c.output.isEmpty ? .close : .handBack }
-            case .read(let count):
+            case .read(let count, let short):
                 if c.input.isEmpty {
                     keepUnrun(run(readBuffer[0..<count], c), of: readBuffer[0..<count], in: c)
                 } else {
@@ -137,15 +138,34 @@ final class ConnectionWorker: @unchecked Sendable {
                     c.input = []
                     keepUnrun(run(pending[...], c), of: pending[...], in: c)
                 }
+                let replied = !out.isEmpty
                 if !flushOut(c) { return c.output.isEmpty ? .close : .handBack }
+                if short && replied && !c.closeAfterFlush && !c.inputHasLines && c.input.isEmpty && !mayHaveFIN(c) {
+                    return .handBack  // drained: skip the read that would say EAGAIN
+                }
             }
         }
+    }
+
+    /// After a short read, whether the read that would say EAGAIN can be skipped. It
+    /// can unless something may wait behind the data that no new edge will announce:
+    /// - a FIN: the loop flags EV_CLOSED in `peerHungUp` before it reads `state`, and
+    ///   this load follows our `running` store, all sequentially consistent; so either
+    ///   the loop saw us `running` (and made us `dirty`), or we see its flag;
+    /// - a reset: it comes as EPOLLHUP/EPOLLERR, which libevent reports without
+    ///   EV_CLOSED; but a socket reset before our read fails the send that followed
+    ///   it, so the caller skips only after replies went out, and a reset that comes
+    ///   later brings an edge of its own.
+    /// Anything else (more data) brings a new edge, which makes us `dirty` or `queued`.
+    private func mayHaveFIN(_ c: Connection) -> Bool {
+        c.peerHungUp.load(ordering: .sequentiallyConsistent)
     }
 
     // MARK: Input
 
     private enum ReadResult {
-        case read(Int)
+        /// `short`: fewer bytes than asked for, so the socket held no more data.
+        case read(Int, short: Bool)
         case wouldBlock
         case endOfStream
         case failed
@@ -159,10 +179,7 @@ final class ConnectionWorker: @unchecked Sendable {
             case .done(0):
                 return .endOfStream
             case .done(let count):
-                // Read on until EAGAIN even after a short read: a FIN or a reset that
-                // came with this data shows only on the next read, and the edge that
-                // announced it is spent.
-                return .read(count)
+                return .read(count, short: count < readBuffer.count)
             }
         } catch {
             // ECONNRESET and friends: the peer is gone.

@@ -42,9 +42,9 @@ final class EventLoop {
         // passUnretained: the server's registry owns the connection until the loop
         // frees this event in `unregister`.
         let context = Unmanaged.passUnretained(connection).toOpaque()
-        guard let event = event_new(base, connection.fd, events, { _, _, context in
+        guard let event = event_new(base, connection.fd, events, { _, what, context in
             let connection = Connection.from(context: context)
-            connection.core.connectionReady(connection)
+            connection.core.connectionReady(connection, peerClosed: Int32(what) & Int32(EV_CLOSED) != 0)
         }, context) else {
             throw .eventLoop("event_new failed for a connection")
         }

@@ -187,13 +187,19 @@ public final class Server: @unchecked Sendable {
     }
 
     /// The connection's event fired (on the loop thread).
-    func connectionReady(_ connection: Connection) {
-        var state = connection.state.load(ordering: .acquiring)
+    func connectionReady(_ connection: Connection, peerClosed: Bool) {
+        if peerClosed {
+            // Before the state is read, and both sequentially consistent: whichever
+            // worker runs this connection next, or runs it now and must look again,
+            // sees the flag after its own `running` store.
+            connection.peerHungUp.store(true, ordering: .sequentiallyConsistent)
+        }
+        var state = connection.state.load(ordering: .sequentiallyConsistent)
         while true {
             switch state {
             case .idle:
                 let (done, seen) = connection.state.compareExchange(
-                    expected: .idle, desired: .queued, ordering: .acquiringAndReleasing)
+                    expected: .idle, desired: .queued, ordering: .sequentiallyConsistent)
                 if done {
                     enqueue(connection)
                     return
@@ -201,7 +207,7 @@ public final class Server: @unchecked Sendable {
                 state = seen
             case .running:
                 let (done, seen) = connection.state.compareExchange(
-                    expected: .running, desired: .dirty, ordering: .acquiringAndReleasing)
+                    expected: .running, desired: .dirty, ordering: .sequentiallyConsistent)
                 if done { return }
                 state = seen
             case .queued, .dirty, .closed:
@@ -317,7 +323,7 @@ public final class Server: @unchecked Sendable {
         // Give every idle connection one more turn: a worker runs what it has sent
         // and closes it. Busy ones close at the end of their turn.
         for connection in registry.values {
-            connectionReady(connection)
+            connectionReady(connection, peerClosed: false)
         }
         // Replies a client will not read must not hold the shutdown for ever.
         graceTimer = try? LoopEvent.timer(on: loop, seconds: Double(configuration.shutdownGraceSeconds), repeating: false) {

@@ -54,8 +54,8 @@ enum WorkerThread {
     private static func setCurrentName(_ name: String) {
         let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
         guard fd >= 0 else { return }
-        var bytes = Array(name.utf8.prefix(15))
-        bytes.append(UInt8(ascii: "\n"))
+        // No trailing newline: the kernel would keep it as part of the name.
+        let bytes = Array(name.utf8.prefix(15))
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
     }

@@ -150,10 +150,19 @@ final class ConnectionLifecycleTests: XCTestCase {
     func testAResetMidRequestIsHarmless() throws {
         let daemon = try TestDaemon()
         defer { daemon.stopCleanly() }
-        for _ in 0..<50 {
+        for i in 0..<100 {
             let client = try daemon.connect()
-            try client.send("SET half")  // no LF: a request cut off
+            // A request cut off (no LF), or a whole one whose reply meets a reset.
+            try client.send(i % 2 == 0 ? "SET half" : "PING\n")
             client.reset()
+        }
+        for _ in 0..<50 {
+            // A request and the FIN in one go: answered, then closed by the server.
+            let client = try daemon.connect()
+            try client.send("PING\n")
+            client.shutdownWrite()
+            XCTAssertEqual(try client.readLine(), "OK PONG")
+            XCTAssertNil(try client.readLine())
         }
         let client = try daemon.connect()
         XCTAssertEqual(try client.request("PING"), "OK PONG")

@@ -73,12 +73,15 @@ func threadCount() -> Int {
 func taskNames() -> [String] {
     let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task")) ?? []
     return tasks.compactMap { tid in
-        (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8))?
-            .trimmingCharacters(in: .whitespacesAndNewlines)
+        (try? String(contentsOfFile: "/proc/self/task/\(tid)/comm", encoding: .utf8)).map(dropKernelNewline)
     }
 }
 
 func currentThreadName() -> String {
-    ((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "")
-        .trimmingCharacters(in: .whitespacesAndNewlines)
+    dropKernelNewline((try? String(contentsOfFile: "/proc/thread-self/comm", encoding: .utf8)) ?? "")
+}
+
+/// The kernel ends `comm` with one newline; anything else is part of the name.
+private func dropKernelNewline(_ comm: String) -> String {
+    comm.hasSuffix("\n") ? String(comm.dropLast()) : comm
 }

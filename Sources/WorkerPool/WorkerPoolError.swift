@@ -10,6 +10,7 @@ public enum WorkerPoolError: Error, Equatable, CustomStringConvertible {
     /// The pool has been shut down and takes no new jobs.
     case shutDown
 
+    /// A sentence saying what went wrong and what to change.
     public var description: String {
         switch self {
         case .invalidWorkerCount(let n):

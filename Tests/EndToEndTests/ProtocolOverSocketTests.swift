@@ -71,6 +71,19 @@ final class ProtocolOverSocketTests: XCTestCase {
         XCTAssertEqual(stats["threads"], daemon.threadCount)
     }
 
+    func testMaxMemoryRefusesASetThatWouldNotFit() throws {
+        let daemon = try TestDaemon(["--max-memory", "1KiB"])
+        defer { daemon.stopCleanly() }
+        let client = try daemon.connect()
+        XCTAssertEqual(try client.request("SET a " + String(repeating: "v", count: 1000)), "OK")
+        XCTAssertEqual(try client.request("SET b " + String(repeating: "w", count: 100)), "ERR out of memory")
+        XCTAssertEqual(try client.request("GET b"), "NONE")
+        XCTAssertEqual(try client.request("SET c " + String(repeating: "x", count: 20)), "OK")
+        let stats = try client.stats()
+        XCTAssertEqual(stats["keys"], 2)
+        XCTAssertEqual(stats["bytes_stored"], 1 + 1000 + 1 + 20)
+    }
+
     func testHalfCloseAnswersEverythingIncludingAFinalUnterminatedLine() throws {
         let daemon = try TestDaemon()
         defer { daemon.stopCleanly() }

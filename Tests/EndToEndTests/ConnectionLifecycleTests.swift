@@ -52,6 +52,7 @@ final class ConnectionLifecycleTests: XCTestCase {
         defer { daemon.stopCleanly() }
         let sleeper = try daemon.connect()
         try sleeper.send("SLEEP 800\n")
+        XCTAssertTrue(daemon.awaitSleepingThreads(1))
         let waiting = try daemon.connect()
         let start = Date()
         XCTAssertEqual(try waiting.request("PING"), "OK PONG")

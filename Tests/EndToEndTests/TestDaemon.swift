@@ -111,6 +111,23 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
     var threadCount: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? -1 }
     var fdCount: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
 
+    /// Waits (at most `timeout` s) until `count` of the daemon's threads block in a sleep
+    /// system call (`SLEEP` running), read from /proc/PID/task/TID/syscall.
+    func awaitSleepingThreads(_ count: Int, timeout: Double = 5) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        repeat {
+            let tasks = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task")) ?? []
+            let sleeping = tasks.filter { tid in
+                let call = (try? String(contentsOfFile: "/proc/\(pid)/task/\(tid)/syscall", encoding: .utf8)) ?? ""
+                let number = call.split(separator: " ").first ?? ""
+                return number == "35" || number == "230"  // nanosleep, clock_nanosleep
+            }
+            if sleeping.count >= count { return true }
+            usleep(1000)
+        } while Date() < deadline
+        return false
+    }
+
     /// Resident memory in KiB.
     var rssKiB: Int {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8) else { return -1 }

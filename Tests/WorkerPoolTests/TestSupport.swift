@@ -66,8 +66,9 @@ final class Barrier: @unchecked Sendable {  // safe: NSCondition guards `arrived
     }
 }
 
-func threadCount() -> Int {
-    (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/task").count) ?? -1
+/// Threads of this process named `<prefix>-<index>`.
+func threadCount(named prefix: String) -> Int {
+    taskNames().filter { $0.hasPrefix(prefix + "-") }.count
 }
 
 func taskNames() -> [String] {

@@ -155,24 +155,41 @@ final class WorkerPoolTests: XCTestCase {
         pool.join()
     }
 
+    // Threads are counted by the pool's own name: other threads of the test process
+    // (Dispatch's, or those of earlier tests still exiting) come and go on their own.
+
     func testJoinLeavesNoThreadBehind() throws {
-        let before = threadCount()
-        let pool = try WorkerPool(workers: 6, queueCapacity: 4)
-        XCTAssertEqual(threadCount(), before + 6)
+        XCTAssertEqual(threadCount(named: "joincheck"), 0)
+        let pool = try WorkerPool(workers: 6, queueCapacity: 6, name: "joincheck")
+        try awaitEveryWorker(of: pool)
+        XCTAssertEqual(threadCount(named: "joincheck"), 6)
         for _ in 0..<100 { try pool.submit {} }
         pool.shutdown(.drain)
         pool.join()
         pool.join()  // a second join is harmless
-        XCTAssertEqual(threadCount(), before)
+        XCTAssertEqual(threadCount(named: "joincheck"), 0)
     }
 
     func testDroppingThePoolJoinsItsThreads() throws {
-        let before = threadCount()
         do {
-            let pool = try WorkerPool(workers: 3, queueCapacity: 4)
+            let pool = try WorkerPool(workers: 3, queueCapacity: 4, name: "dropcheck")
+            try awaitEveryWorker(of: pool)
+            XCTAssertEqual(threadCount(named: "dropcheck"), 3)
             try pool.submit {}
         }
-        XCTAssertEqual(threadCount(), before)
+        XCTAssertEqual(threadCount(named: "dropcheck"), 0)
+    }
+
+    /// Returns once every worker of `pool` runs a job at the same time, so every one has
+    /// started (and named itself).
+    private func awaitEveryWorker(of pool: WorkerPool) throws {
+        let barrier = Barrier(count: pool.workerCount)
+        let all = DispatchGroup()
+        for _ in 0..<pool.workerCount {
+            all.enter()
+            try pool.submit { barrier.arrive(); all.leave() }
+        }
+        all.wait()
     }
 
     // MARK: Failures

@@ -172,14 +172,18 @@ final class ConnectionWorker: @unchecked Sendable {
     }
 
     private func readInput(_ c: Connection) -> ReadResult {
+        // With a partial line waiting, read no more than can still complete it (and one
+        // byte over, to tell "too long"), so a connection never holds more than
+        // --max-line-bytes of one line.
+        let room = c.input.isEmpty ? readBuffer.count : min(readBuffer.count, max(1, maxLineBytes + 2 - c.input.count))
         do {
-            switch try Socket.read(c.fd, into: &readBuffer) {
+            switch try Socket.read(c.fd, into: &readBuffer, count: room) {
             case .wouldBlock:
                 return .wouldBlock
             case .done(0):
                 return .endOfStream
             case .done(let count):
-                return .read(count, short: count < readBuffer.count)
+                return .read(count, short: count < room)
             }
         } catch {
             // ECONNRESET and friends: the peer is gone.

@@ -3,11 +3,11 @@ import Glibc
 /// The byte-level socket calls the server makes on a connected, non-blocking fd.
 /// Buffers are Swift arrays; the pointer work stays inside this file.
 enum Socket {
-    /// Reads into `buffer[offset...]`. `.done(0)` is end of stream.
-    static func read(_ fd: Int32, into buffer: inout [UInt8], from offset: Int = 0) throws(SystemError) -> IOResult<Int> {
-        let count = buffer.count - offset
+    /// Reads at most `count` bytes into the start of `buffer`. `.done(0)` is end of stream.
+    static func read(_ fd: Int32, into buffer: inout [UInt8], count: Int) throws(SystemError) -> IOResult<Int> {
+        precondition(count > 0 && count <= buffer.count, "read count out of the buffer")
         return try syscall("read") {
-            buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + offset, count) }
+            buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress!, count) }
         }
     }
 

@@ -1,4 +1,5 @@
 import Synchronization
+import WorkerPool
 
 /// One client connection.
 ///
@@ -16,9 +17,6 @@ final class Connection: @unchecked Sendable {
     let state = Atomic<ConnectionState>(.idle)
     /// Seconds (monotonic) of the last turn; read by the loop's idle sweep.
     let lastActive: Atomic<Int>
-    /// Set while unsent output waits for the socket to drain: the loop leaves such a
-    /// connection a grace period at shutdown.
-    let awaitingWrite = Atomic<Bool>(false)
     /// The loop saw EV_CLOSED (the peer's FIN). Set before the loop looks at `state`,
     /// so a worker that read less than it asked for knows a FIN may still wait behind
     /// the data (see `ConnectionWorker.readInput`).
@@ -41,10 +39,17 @@ final class Connection: @unchecked Sendable {
     /// Close once `output` is flushed (after `QUIT`, `ERR line too long`, or EOF).
     var closeAfterFlush = false
 
+    /// The pool job that serves this connection, made once, so that queuing it copies a
+    /// reference instead of allocating a closure each time. `unowned`: the registry
+    /// keeps the connection alive for as long as it can be queued (a `closed`
+    /// connection never is). Written only here, in `init`.
+    private(set) var serveJob: WorkerPool.Job = {}
+
     init(fd: Int32, id: Int, now: Int, core: Server) {
         self.fd = fd
         self.id = id
         self.core = core
         self.lastActive = Atomic(now)
+        serveJob = { [unowned self] in self.core.serve(self) }
     }
 }

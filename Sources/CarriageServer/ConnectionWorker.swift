@@ -273,7 +273,6 @@ final class ConnectionWorker: @unchecked Sendable {
             return true
         case .partial(let sent):
             c.output = Array(out[sent...])
-            c.awaitingWrite.store(true, ordering: .relaxed)
             return false
         case .failed:
             c.closeAfterFlush = true
@@ -286,7 +285,6 @@ final class ConnectionWorker: @unchecked Sendable {
         switch send(c.output, c) {
         case .done:
             c.output = []
-            c.awaitingWrite.store(false, ordering: .relaxed)
             return .flushed
         case .partial(let sent):
             if sent > 0 { c.output.removeFirst(sent) }

@@ -217,8 +217,7 @@ public final class Server: @unchecked Sendable {
     }
 
     private func enqueue(_ connection: Connection) {
-        // Captures one reference only, so the closure needs no allocation of its own.
-        pendingJobs.append { connection.core.serve(connection) }
+        pendingJobs.append(connection.serveJob)
     }
 
     /// End of a loop iteration: queue every connection made ready, under one lock.
@@ -256,7 +255,7 @@ public final class Server: @unchecked Sendable {
     /// From a worker: the request budget was spent; back of the queue.
     func requeue(_ connection: Connection) {
         do {
-            try pool.submit { connection.core.serve(connection) }
+            try pool.submit(connection.serveJob)
         } catch {
             // Only after shutdown, when the pool has stopped: close instead.
             connection.state.store(.closed, ordering: .releasing)

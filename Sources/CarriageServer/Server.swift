@@ -12,7 +12,7 @@ import WorkerPool
 /// reads it, runs its lines, writes the replies and hands it back with one
 /// compare-and-swap. See ``ConnectionState``.
 ///
-/// `@unchecked Sendable`: the loop-only state (`registry`, `pendingJobs`, the events)
+/// `@unchecked Sendable`: the loop-only state (`registry`, `ready`, the events)
 /// is touched only on the loop thread; what workers and other threads use is
 /// immutable, atomic, or locked (``CloseQueue``, the pool, the store).
 public final class Server: @unchecked Sendable {
@@ -39,7 +39,7 @@ public final class Server: @unchecked Sendable {
     private var listener: Listener?
     private var registry: [Int32: Connection] = [:]
     /// Connections made ready this loop iteration, queued in one batch at its end.
-    private var pendingJobs: [WorkerPool.Job] = []
+    private var ready: [Connection] = []
     private var closing: [Connection] = []
     private var nextConnectionID = 0
     private var wakeEvent: LoopEvent?
@@ -74,7 +74,7 @@ public final class Server: @unchecked Sendable {
         // `processor` needs the workers for THREAD and STATS, and they need `self`.
         let placeholder = ServerStatisticsBox()
         processor = CommandProcessor(store: store, environment: placeholder)
-        pendingJobs.reserveCapacity(configuration.maxConnections)
+        ready.reserveCapacity(configuration.maxConnections)
         closing.reserveCapacity(configuration.maxConnections)
         workers = (0..<configuration.workers).map {
             ConnectionWorker(index: $0, name: "\(pool.name)-\($0)", core: self, configuration: configuration)
@@ -128,7 +128,7 @@ public final class Server: @unchecked Sendable {
             "max-connections": "\(configuration.maxConnections)"])
         while !loopDone {
             loop.runOnce()
-            flushPendingJobs()
+            flushReady()
         }
         pool.shutdown(.drain)
         pool.join()
@@ -201,7 +201,7 @@ public final class Server: @unchecked Sendable {
                 let (done, seen) = connection.state.compareExchange(
                     expected: .idle, desired: .queued, ordering: .sequentiallyConsistent)
                 if done {
-                    enqueue(connection)
+                    ready.append(connection)
                     return
                 }
                 state = seen
@@ -216,19 +216,15 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    private func enqueue(_ connection: Connection) {
-        pendingJobs.append(connection.serveJob)
-    }
-
     /// End of a loop iteration: queue every connection made ready, under one lock.
-    private func flushPendingJobs() {
-        guard !pendingJobs.isEmpty else { return }
+    private func flushReady() {
+        guard !ready.isEmpty else { return }
         do {
-            try pool.submit(contentsOf: pendingJobs)
+            try pool.submit(contentsOf: ready) { $0.serveJob }
         } catch {
             logger.error("worker pool refused connections: \(error)")
         }
-        pendingJobs.removeAll(keepingCapacity: true)
+        ready.removeAll(keepingCapacity: true)
     }
 
     /// The eventfd fired: connections to close, or a shutdown request.

@@ -12,6 +12,13 @@ final class JobQueue: @unchecked Sendable {
         case shutDown
     }
 
+    /// A job as the ring holds it. A closure stored straight into generic memory
+    /// (`UnsafeMutablePointer<T>`, `Array<T>`) is re-abstracted through a thunk, which
+    /// allocates on every store; as a struct's field it keeps its own form.
+    private struct Slot {
+        let job: WorkerPool.Job
+    }
+
     let capacity: Int
     let workers: Int
 
@@ -24,7 +31,7 @@ final class JobQueue: @unchecked Sendable {
 
     // --- Protected by `mutex`. ---
     /// Slots `head ..< head + count` (mod capacity) are initialised; the rest are not.
-    private let ring: UnsafeMutablePointer<WorkerPool.Job>
+    private let ring: UnsafeMutablePointer<Slot>
     private var head = 0
     private var count = 0
     private var state = State.running
@@ -104,6 +111,13 @@ final class JobQueue: @unchecked Sendable {
     /// Appends every job in order under as few lock acquisitions as room allows (one
     /// when they fit), then signals at most one sleeping worker per job.
     func submit(contentsOf jobs: some Collection<WorkerPool.Job>) throws(WorkerPoolError) {
+        try submit(contentsOf: jobs) { $0 }
+    }
+
+    /// The same for `items`, each handed to a worker as `job(item)`: a caller whose
+    /// jobs are stored as struct or class fields queues them without allocating.
+    func submit<Items: Collection>(contentsOf items: Items, job: (Items.Element) -> WorkerPool.Job) throws(WorkerPoolError) {
+        let jobs = items
         var next = jobs.startIndex
         var wakeups = 0
         pthread_mutex_lock(mutex)
@@ -123,7 +137,7 @@ final class JobQueue: @unchecked Sendable {
             }
             var added = 0
             while count < capacity && next != jobs.endIndex {
-                push(jobs[next])
+                push(job(jobs[next]))
                 jobs.formIndex(after: &next)
                 added += 1
             }
@@ -135,7 +149,7 @@ final class JobQueue: @unchecked Sendable {
 
     /// With `mutex` held: slot after the last, initialised with `job`.
     private func push(_ job: @escaping WorkerPool.Job) {
-        (ring + (head + count) % capacity).initialize(to: job)
+        (ring + (head + count) % capacity).initialize(to: Slot(job: job))
         count += 1
     }
 
@@ -163,7 +177,7 @@ final class JobQueue: @unchecked Sendable {
                 if pendingWakeups > 0 { pendingWakeups -= 1 }
             }
             guard count > 0 else { break }
-            let job = (ring + head).move()
+            let job = (ring + head).move().job
             head = (head + 1) % capacity
             count -= 1
             busy += 1

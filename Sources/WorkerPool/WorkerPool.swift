@@ -114,6 +114,18 @@ public final class WorkerPool: @unchecked Sendable {
         try queue.submit(contentsOf: jobs)
     }
 
+    /// Queues `job(item)` for every item, in order, like ``submit(contentsOf:)``.
+    ///
+    /// A closure stored in an array is re-abstracted through an allocated thunk each
+    /// time it is stored or read; jobs kept as fields of the items (`connection.job`)
+    /// and queued through this method are not, so a hot path can queue without
+    /// allocating.
+    ///
+    /// - Throws: ``WorkerPoolError/shutDown`` once the pool is shut down.
+    public func submit<Items: Collection>(contentsOf items: Items, job: (Items.Element) -> Job) throws(WorkerPoolError) {
+        try queue.submit(contentsOf: items, job: job)
+    }
+
     /// Queues `job` if there is room now, without waiting.
     ///
     /// - Returns: `false` when the queue is full or the pool shut down (counted in

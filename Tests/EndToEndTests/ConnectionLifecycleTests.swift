@@ -17,7 +17,8 @@ final class ConnectionLifecycleTests: XCTestCase {
         let client = try daemon.connect()
         let start = Date()
         XCTAssertEqual(try client.request("PING"), "OK PONG")
-        XCTAssertLessThan(Date().timeIntervalSince(start), 1.0)
+        // At once, not after the idle ones (generous: ThreadSanitizer runs this too).
+        XCTAssertLessThan(Date().timeIntervalSince(start), 2.0)
         let stats = try client.stats()
         XCTAssertEqual(stats["connections_current"], 2001)
         // The loop thread and the two workers; nothing per connection.
@@ -43,7 +44,7 @@ final class ConnectionLifecycleTests: XCTestCase {
         XCTAssertEqual(busy, 3)
         let start = Date()
         XCTAssertEqual(try observer.request("PING"), "OK PONG")
-        XCTAssertLessThan(Date().timeIntervalSince(start), 0.5)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 1.0)  // well before the SLEEPs end
         for sleeper in sleepers { XCTAssertEqual(try sleeper.readLine(), "OK") }
     }
 
@@ -223,7 +224,7 @@ final class ConnectionLifecycleTests: XCTestCase {
         // Paused, not spinning: little CPU over half a second.
         let cpu = daemon.cpuSeconds
         usleep(500_000)
-        XCTAssertLessThan(daemon.cpuSeconds - cpu, 0.2)
+        XCTAssertLessThan(daemon.cpuSeconds - cpu, 0.3)  // a spinning accept loop would use ~0.5
         // Free the accepted ones; the ones in the backlog get served.
         let waiting = clients.suffix(10)
         for client in clients.prefix(70) { client.close() }

@@ -44,6 +44,20 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(pool.stats.completed, 1000)
     }
 
+    func testBatchSubmitOfItemsRunsEachItemsJobInOrder() throws {
+        final class Item: Sendable {
+            let job: WorkerPool.Job
+            init(_ i: Int, _ log: Log) { job = { log.append(i) } }
+        }
+        let log = Log()
+        let items = (0..<300).map { Item($0, log) }
+        let pool = try WorkerPool(workers: 1, queueCapacity: 16)
+        try pool.submit(contentsOf: items) { $0.job }
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(log.entries, Array(0..<300))
+    }
+
     /// The seed lesson: 100 jobs each decrement a shared counter under a lock.
     func testLockedDecrementsLoseNothing() throws {
         let pool = try WorkerPool(workers: 8, queueCapacity: 16)

@@ -107,6 +107,17 @@ public final class Server: @unchecked Sendable {
     deinit {
         pool.shutdown(.discardPending)
         pool.join()
+        // Every C event goes before the event_base (`loop`) does.
+        for connection in registry.values {
+            loop.unregister(connection)
+            Socket.close(connection.fd)
+        }
+        signalEvents = []
+        idleSweep = nil
+        acceptRetry = nil
+        graceTimer = nil
+        wakeEvent = nil
+        listener = nil
     }
 
     /// Stops gracefully when one of `signals` arrives (SIGINT, SIGTERM): see ``shutdown()``.
@@ -132,11 +143,9 @@ public final class Server: @unchecked Sendable {
         }
         pool.shutdown(.drain)
         pool.join()
-        signalEvents = []
-        idleSweep = nil
-        acceptRetry = nil
-        graceTimer = nil
-        wakeEvent = nil
+        // The signal events stay until `deinit`: freeing them would give SIGINT and
+        // SIGTERM back their default action, and a second Ctrl-C would kill the
+        // process on its way out instead of being ignored.
         logger.info("stopped", metadata: ["connections_total": "\(counters.connectionsTotal.load(ordering: .relaxed))"])
     }
 

@@ -68,6 +68,12 @@ struct Carriaged: ParsableCommand {
 
         // A peer that goes away must cost an EPIPE on its socket, not the process.
         signal(SIGPIPE, SIG_IGN)
+        // SIGINT and SIGTERM are the loop's (libevent's handler) while the server runs.
+        // libevent puts back the disposition it found when its signal events go, so
+        // ignoring them first means a repeated Ctrl-C on the way out cannot kill the
+        // process after a clean shutdown.
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
         // Listening socket, eventfd, epoll, signal pipe, stdio, and a margin.
         let needed = maxConnections + 64
         let (soft, hard) = OpenFileLimit.raise(toFit: needed)

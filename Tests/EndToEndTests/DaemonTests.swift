@@ -87,7 +87,15 @@ final class DaemonTests: XCTestCase {
         let daemon = try TestDaemon(["--pid-file", pidFile])
         let written = try String(contentsOfFile: pidFile, encoding: .utf8)
         XCTAssertEqual(written, "\(daemon.pid)\n")
+        // Ctrl-C pressed again and again: the first starts the shutdown, the rest are
+        // ignored, right up to the exit.
+        let deadline = Date(timeIntervalSinceNow: 10)
+        while daemon.process.isRunning && Date() < deadline {
+            kill(daemon.pid, SIGINT)
+            usleep(500)
+        }
         XCTAssertEqual(daemon.stop(signal: SIGINT), 0)
+        XCTAssertEqual(daemon.process.terminationReason, .exit)
         XCTAssertFalse(FileManager.default.fileExists(atPath: pidFile))
     }
 

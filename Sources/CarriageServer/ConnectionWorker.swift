@@ -125,7 +125,7 @@ final class ConnectionWorker: @unchecked Sendable {
                 if !c.input.isEmpty {
                     let last = c.input
                     c.input = []
-                    if !last.isEmpty { runFinalLine(last[...], c) }
+                    runFinalLine(last[...], c)
                 }
                 if !flushOut(c) { return c.output.isEmpty ? .close : .handBack }
             case .read(let count, let short):

@@ -66,6 +66,18 @@ final class Barrier: @unchecked Sendable {  // safe: NSCondition guards `arrived
     }
 }
 
+/// Whether the threads named `<prefix>-*` are gone from /proc/self/task. The kernel
+/// drops a thread's entry a moment after `pthread_join` returns (the join wakes at the
+/// thread's exit, before the task is reaped), so this waits up to two seconds for it.
+func awaitNoThreads(named prefix: String) -> Bool {
+    let deadline = Date(timeIntervalSinceNow: 2)
+    while threadCount(named: prefix) > 0 {
+        if Date() > deadline { return false }
+        sched_yield()
+    }
+    return true
+}
+
 /// Threads of this process named `<prefix>-<index>`.
 func threadCount(named prefix: String) -> Int {
     taskNames().filter { $0.hasPrefix(prefix + "-") }.count

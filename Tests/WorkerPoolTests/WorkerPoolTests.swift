@@ -181,7 +181,24 @@ final class WorkerPoolTests: XCTestCase {
         pool.shutdown(.drain)
         pool.join()
         pool.join()  // a second join is harmless
-        XCTAssertEqual(threadCount(named: "joincheck"), 0)
+        XCTAssertTrue(awaitNoThreads(named: "joincheck"))
+    }
+
+    func testJoinWaitsForRunningJobs() throws {
+        let pool = try WorkerPool(workers: 2, queueCapacity: 4)
+        let gate = Gate()
+        let started = Gate()
+        try pool.submit { started.open(); gate.wait() }
+        started.wait()
+        pool.shutdown(.drain)
+        let joined = Gate()
+        Thread.detachNewThread {
+            pool.join()
+            joined.open()
+        }
+        XCTAssertFalse(joined.wait(timeoutSeconds: 0.2), "join returned while a job still ran")
+        gate.open()
+        XCTAssertTrue(joined.wait(timeoutSeconds: 10))
     }
 
     func testDroppingThePoolJoinsItsThreads() throws {
@@ -191,7 +208,7 @@ final class WorkerPoolTests: XCTestCase {
             XCTAssertEqual(threadCount(named: "dropcheck"), 3)
             try pool.submit {}
         }
-        XCTAssertEqual(threadCount(named: "dropcheck"), 0)
+        XCTAssertTrue(awaitNoThreads(named: "dropcheck"))
     }
 
     /// Returns once every worker of `pool` runs a job at the same time, so every one has

@@ -1,15 +1,13 @@
 import CarriageProtocol
 import Glibc
 import Logging
-import Synchronization
 
 /// One pool worker's view of the server: its buffers, its request count, and the turn
 /// it gives a connection. Input is read into this worker's buffer and replies are
 /// built in its output buffer, so a connection needs buffers of its own only for what
 /// a turn leaves behind.
 ///
-/// `@unchecked Sendable`: everything but `requests` is used only by worker `index`'s
-/// thread; `requests` is an atomic that only that thread writes.
+/// `@unchecked Sendable`: its mutable state is used only by worker `index`'s thread.
 final class ConnectionWorker: @unchecked Sendable {
     /// How a turn ends.
     private enum Outcome {
@@ -33,7 +31,7 @@ final class ConnectionWorker: @unchecked Sendable {
     let index: Int
     let name: String
     /// Requests this worker ran (`worker.<n>.requests`); written by this worker only.
-    let requests = Atomic<Int>(0)
+    private let requests: ServerCounters.WorkerRequests
 
     private unowned let core: Server
     private let maxLineBytes: Int
@@ -48,6 +46,7 @@ final class ConnectionWorker: @unchecked Sendable {
         self.index = index
         self.name = name
         self.core = core
+        self.requests = core.counters.requestsPerWorker[index]
         self.maxLineBytes = configuration.maxLineBytes
         self.requestsPerTurn = configuration.requestsPerTurn
         self.readBuffer = [UInt8](repeating: 0, count: 64 << 10)
@@ -87,7 +86,7 @@ final class ConnectionWorker: @unchecked Sendable {
     private func countRequest() {
         requestsThisTurn += 1
         // One writer: a load and a store, no read-modify-write.
-        requests.store(requests.load(ordering: .relaxed) + 1, ordering: .relaxed)
+        requests.count.store(requests.count.load(ordering: .relaxed) + 1, ordering: .relaxed)
     }
 
     private func turn(_ c: Connection) -> Outcome {

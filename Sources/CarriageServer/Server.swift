@@ -28,10 +28,11 @@ public final class Server: @unchecked Sendable {
     let processor: CommandProcessor
     let store: Store
     let closeQueue: CloseQueue
-    let counters = ServerCounters()
+    let counters: ServerCounters
     private let pool: WorkerPool
     private let lifecycle = Atomic<Lifecycle>(.running)
     private let shutdownRequested = Atomic<Bool>(false)
+    /// Set once in `init` (they need `self`), before any job can run.
     private var workers: [ConnectionWorker] = []
 
     // --- The loop thread's alone. ---
@@ -71,15 +72,14 @@ public final class Server: @unchecked Sendable {
         } catch {
             throw .workers("\(error)")
         }
-        // `processor` needs the workers for THREAD and STATS, and they need `self`.
-        let placeholder = ServerStatisticsBox()
-        processor = CommandProcessor(store: store, environment: placeholder)
+        counters = ServerCounters(workers: configuration.workers)
+        processor = CommandProcessor(
+            store: store, environment: ServerStatistics(clock: clock, pool: pool, counters: counters))
         ready.reserveCapacity(configuration.maxConnections)
         closing.reserveCapacity(configuration.maxConnections)
         workers = (0..<configuration.workers).map {
             ConnectionWorker(index: $0, name: "\(pool.name)-\($0)", core: self, configuration: configuration)
         }
-        placeholder.set(ServerStatistics(clock: clock, pool: pool, counters: counters, workers: workers))
 
         let listener: Listener
         do {
@@ -344,13 +344,4 @@ public final class Server: @unchecked Sendable {
             loopDone = true
         }
     }
-}
-
-/// Lets the processor be built before the statistics it reports exist.
-final class ServerStatisticsBox: ServerEnvironment, @unchecked Sendable {
-    // Set once in `Server.init` before any worker or client can call in.
-    private var statistics: ServerStatistics?
-    func set(_ statistics: ServerStatistics) { self.statistics = statistics }
-    func threadDescription() -> String { statistics?.threadDescription() ?? "" }
-    func serverStats() -> [(name: String, value: Int)] { statistics?.serverStats() ?? [] }
 }

@@ -3,9 +3,21 @@ import Synchronization
 /// The server-wide counters behind `STATS`: atomics, since the loop and every worker
 /// update them. Relaxed: each is a count on its own, read as a snapshot.
 final class ServerCounters: Sendable {
+    /// One worker's request count (`worker.<n>.requests`): written by that worker only,
+    /// read by STATS on any worker.
+    final class WorkerRequests: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
+    /// Indexed by worker; each on its own heap object, so workers do not share a line.
+    let requestsPerWorker: [WorkerRequests]
     let connectionsCurrent = Atomic<Int>(0)
     let connectionsTotal = Atomic<Int>(0)
     let connectionsRejected = Atomic<Int>(0)
     /// Times accepting was paused because the process ran out of file descriptors.
     let listenDisabled = Atomic<Int>(0)
+
+    init(workers: Int) {
+        requestsPerWorker = (0..<workers).map { _ in WorkerRequests() }
+    }
 }

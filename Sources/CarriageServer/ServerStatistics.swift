@@ -8,16 +8,15 @@ struct ServerStatistics: ServerEnvironment {
     let clock: MonotonicClock
     let pool: WorkerPool
     let counters: ServerCounters
-    let workers: [ConnectionWorker]
 
     func threadDescription() -> String {
-        let name = WorkerPool.currentWorker.map { workers[$0].name } ?? "main"
+        let name = WorkerPool.currentWorker.map { "\(pool.name)-\($0)" } ?? "main"
         return "\(name) \(pid)"
     }
 
     func serverStats() -> [(name: String, value: Int)] {
         let pool = pool.stats
-        let perWorker = workers.map { $0.requests.load(ordering: .relaxed) }
+        let perWorker = counters.requestsPerWorker.map { $0.count.load(ordering: .relaxed) }
         var stats: [(name: String, value: Int)] = [
             ("pid", pid),
             ("uptime_seconds", clock.seconds()),

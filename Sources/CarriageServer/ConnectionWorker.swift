@@ -7,7 +7,7 @@ import Logging
 /// built in its output buffer, so a connection needs buffers of its own only for what
 /// a turn leaves behind.
 ///
-/// `@unchecked Sendable`: its mutable state is used only by worker `index`'s thread.
+/// `@unchecked Sendable`: its mutable state is used only by its own worker thread.
 final class ConnectionWorker: @unchecked Sendable {
     /// How a turn ends.
     private enum Outcome {
@@ -28,12 +28,13 @@ final class ConnectionWorker: @unchecked Sendable {
         case closing
     }
 
-    let index: Int
     let name: String
     /// Requests this worker ran (`worker.<n>.requests`); written by this worker only.
     private let requests: ServerCounters.WorkerRequests
 
     private unowned let core: Server
+    /// Held here so that running a line does not go through `core` (an unowned load).
+    private let processor: CommandProcessor
     private let maxLineBytes: Int
     private let requestsPerTurn: Int
     private var readBuffer: [UInt8]
@@ -43,7 +44,7 @@ final class ConnectionWorker: @unchecked Sendable {
     private var requestsThisTurn = 0
 
     init(index: Int, name: String, core: Server, configuration: ServerConfiguration) {
-        self.index = index
+        self.processor = core.processor
         self.name = name
         self.core = core
         self.requests = core.counters.requestsPerWorker[index]
@@ -213,7 +214,7 @@ final class ConnectionWorker: @unchecked Sendable {
                 return .closing
             }
             countRequest()
-            if core.processor.execute(line: line, output: &out) == .close {
+            if processor.execute(line: line, output: &out) == .close {
                 c.closeAfterFlush = true
                 return .closing
             }
@@ -234,7 +235,7 @@ final class ConnectionWorker: @unchecked Sendable {
             return
         }
         countRequest()
-        _ = core.processor.execute(line: line, output: &out)
+        _ = processor.execute(line: line, output: &out)
     }
 
     /// Keeps in the connection what `run` left of `bytes`: a partial line, or lines.

@@ -26,7 +26,6 @@ public final class Server: @unchecked Sendable {
     let logger: Logger
     let clock = MonotonicClock()
     let processor: CommandProcessor
-    let store: Store
     let closeQueue: CloseQueue
     let counters: ServerCounters
     private let pool: WorkerPool
@@ -63,7 +62,6 @@ public final class Server: @unchecked Sendable {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
-        store = Store(maxMemoryBytes: configuration.maxMemoryBytes)
         closeQueue = try CloseQueue(capacity: configuration.maxConnections)
         loop = try EventLoop()
         do {
@@ -74,7 +72,8 @@ public final class Server: @unchecked Sendable {
         }
         counters = ServerCounters(workers: configuration.workers)
         processor = CommandProcessor(
-            store: store, environment: ServerStatistics(clock: clock, pool: pool, counters: counters))
+            store: Store(maxMemoryBytes: configuration.maxMemoryBytes),
+            environment: ServerStatistics(clock: clock, pool: pool, counters: counters))
         ready.reserveCapacity(configuration.maxConnections)
         closing.reserveCapacity(configuration.maxConnections)
         workers = (0..<configuration.workers).map {

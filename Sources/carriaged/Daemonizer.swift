@@ -20,8 +20,12 @@ struct Daemonizer {
         close(fds[0])
         setsid()
         closeInheritedDescriptors(keeping: fds[1])
-        redirectStandardStreams(to: logFile)
-        return Daemonizer(readyFD: fds[1])
+        var daemonizer = Daemonizer(readyFD: fds[1])
+        if let failure = redirectStandardStreams(to: logFile) {
+            daemonizer.failed(failure)
+            exit(1)
+        }
+        return daemonizer
     }
 
     /// In the child: tells the parent to exit 0 with `message` on its stderr.
@@ -70,15 +74,22 @@ struct Daemonizer {
         for fd in open where fd > 2 && fd != kept { close(fd) }
     }
 
-    private static func redirectStandardStreams(to logFile: String?) {
+    /// Standard input from /dev/null; output and errors to `logFile`, or discarded.
+    /// Returns why `logFile` could not be opened.
+    private static func redirectStandardStreams(to logFile: String?) -> String? {
         let null = open("/dev/null", O_RDWR)
         if null >= 0 { dup2(null, 0) }
-        let log = logFile.map { open($0, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644) } ?? null
-        let target = log >= 0 ? log : null
+        var target = null
+        if let logFile {
+            target = open(logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
+            if target < 0 { return "\(DaemonError.logFile(path: logFile, reason: String(cString: strerror(errno))))" }
+        }
         if target >= 0 {
             dup2(target, 1)
             dup2(target, 2)
         }
+        for fd in Set([null, target]) where fd > 2 { close(fd) }
+        return nil
     }
 
     static func fail(_ message: String) -> Never {

@@ -130,6 +130,9 @@ final class DaemonTests: XCTestCase {
         let (status, stderr, _) = try runToExit(["--daemon", "--port", "\(daemon.port)"])
         XCTAssertEqual(status, 1)
         XCTAssertTrue(stderr.contains("already in use"), stderr)
+        let badLog = try runToExit(["--daemon", "--port", "0", "--log-file", "/nonexistent-dir/carriaged.log"])
+        XCTAssertEqual(badLog.status, 1)
+        XCTAssertEqual(badLog.stderr, "carriaged: cannot open --log-file /nonexistent-dir/carriaged.log: No such file or directory\n")
     }
 
     func testDebugLogNamesTheWorkerThatClosedAConnection() throws {

@@ -24,20 +24,23 @@ let package = Package(
         ),
         // The embeddable pool: pthreads, one mutex, two condition variables. Glibc only.
         .target(name: "WorkerPool"),
+        // What the server, the daemon and the load tool stand on: the syscall helper and
+        // its typed error, sockets, the libevent loop and its events, threads, the clock.
+        .target(name: "CarriagePosix", dependencies: ["CLibevent"]),
         // Requests, commands and the shared store: pure Swift, no I/O.
         .target(name: "CarriageProtocol"),
         // The libevent loop, connections and their hand-off to the pool.
         .target(
             name: "CarriageServer",
             dependencies: [
-                "CLibevent", "WorkerPool", "CarriageProtocol",
+                "CarriagePosix", "WorkerPool", "CarriageProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "carriaged",
             dependencies: [
-                "CarriageServer",
+                "CarriageServer", "CarriagePosix",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -45,16 +48,17 @@ let package = Package(
         .executableTarget(
             name: "CarriageLoad",
             dependencies: [
-                "CLibevent",
+                "CarriagePosix", "CarriageProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
-        .executableTarget(name: "PoolBenchmark", dependencies: ["WorkerPool"]),
+        .executableTarget(name: "PoolBenchmark", dependencies: ["WorkerPool", "CarriagePosix"]),
         .testTarget(name: "WorkerPoolTests", dependencies: ["WorkerPool"]),
-        .testTarget(name: "CLibeventTests", dependencies: ["CLibevent"]),
+        .testTarget(name: "CarriagePosixTests", dependencies: ["CarriagePosix"]),
         .testTarget(name: "CarriageProtocolTests", dependencies: ["CarriageProtocol"]),
         .testTarget(name: "CarriageServerTests", dependencies: ["CarriageServer"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["carriaged", "CarriageLoad"]),
+        .testTarget(name: "CarriageLoadTests", dependencies: ["CarriageLoad", "CarriageProtocol"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["carriaged", "CarriageLoad", "CarriagePosix"]),
     ]
 )

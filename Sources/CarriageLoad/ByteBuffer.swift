@@ -62,11 +62,13 @@ struct ByteBuffer: ~Copyable {
         capacity = newCapacity
     }
 
-    /// Where the next bytes go, and how many fit without `reserve`.
-    var writePointer: UnsafeMutableRawPointer { memory + end }
-    var writableCount: Int { capacity - end }
+    /// Where the next bytes go: the room after the unread bytes. Valid until the next
+    /// mutating call.
+    var writable: UnsafeMutableRawBufferPointer {
+        UnsafeMutableRawBufferPointer(start: memory + end, count: capacity - end)
+    }
 
-    /// Counts `n` bytes just written at `writePointer` as unread.
+    /// Counts `n` bytes just written at `writable` as unread.
     mutating func commit(_ n: Int) {
         end += n
     }

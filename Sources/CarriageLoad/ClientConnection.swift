@@ -1,3 +1,4 @@
+import CarriagePosix
 import Glibc
 
 /// One closed-loop client connection of a load thread. It keeps up to `--pipeline` requests
@@ -8,7 +9,7 @@ import Glibc
 /// Hot path (per reply): one `read` into the reusable input buffer, an LF scan and a few
 /// byte compares, a histogram record, `memcpy`s of pre-rendered bytes into the reusable
 /// output buffer, one `send`. No allocation, no Foundation.
-final class ClientConnection: EventTarget {
+final class ClientConnection {
     private enum State {
         case disconnected
         case connecting
@@ -59,72 +60,73 @@ final class ClientConnection: EventTarget {
     func connect() {
         guard state == .disconnected, driver.running else { return }
         if connectPerRequest && !driver.hasRequestsLeft { return }
-        let socket: Int32
-        switch Syscall.tcpSocket(family: driver.address.family) {
-        case .success(let fd): socket = fd
-        case .failure(let error):
+        do {
+            fd = try Socket.makeTCP(family: driver.address.family)
+        } catch {
             driver.connectStarted()
-            driver.connectFinished(ok: false, code: error.code)
+            driver.connectFinished(error)
             driver.retryLater(self)
             return
         }
-        fd = socket
         do {
             if let readEvent, let writeEvent {
                 readEvent.reassign(fd: fd)
                 writeEvent.reassign(fd: fd)
             } else {
-                readEvent = try LoopEvent(loop: driver.loop, fd: fd, flags: LoopEvent.read | LoopEvent.persist, target: self)
-                writeEvent = try LoopEvent(loop: driver.loop, fd: fd, flags: LoopEvent.write, target: self)
+                // unowned(unsafe): this connection owns the events and frees them first.
+                readEvent = try LoopEvent(loop: driver.loop, fd: fd, events: [.read, .persist]) { [unowned(unsafe) self] in self.handle($0) }
+                writeEvent = try LoopEvent(loop: driver.loop, fd: fd, events: .write) { [unowned(unsafe) self] in self.handle($0) }
             }
         } catch {
-            Syscall.close(fd)
+            Socket.close(fd)
             fd = -1
             driver.connectStarted()
-            driver.connectFinished(ok: false, code: ENOMEM)
+            driver.connectFinished(SystemError(call: "event_new", errno: ENOMEM))
             driver.retryLater(self)
             return
         }
         state = .connecting
-        connectStarted = Clock.now()
+        connectStarted = MonotonicClock.nanoseconds()
         driver.connectStarted()
-        switch Syscall.connect(fd, to: driver.address) {
-        case .done: connected()
-        case .wouldBlock: writeEvent!.add()
-        case .failed(let code): connectFailed(code)
+        do {
+            switch try Socket.connect(fd, to: driver.address) {
+            case .done: connected()
+            case .wouldBlock: writeEvent!.add()
+            }
+        } catch {
+            connectFailed(error)
         }
     }
 
     private func connected() {
         state = .open
-        driver.connectFinished(ok: true, code: 0)
+        driver.connectFinished(nil)
         readEvent!.add()
         // Connect-per-request times the whole exchange, connect included.
-        fill(now: connectPerRequest ? connectStarted : Clock.now())
+        fill(now: connectPerRequest ? connectStarted : MonotonicClock.nanoseconds())
         if connectPerRequest && inFlight.count == 0 && state == .open {
             closeSocket()  // the budget ran out while connecting
         }
     }
 
-    private func connectFailed(_ code: Int32) {
+    private func connectFailed(_ error: SystemError) {
         closeSocket()
-        driver.connectFinished(ok: false, code: code)
+        driver.connectFinished(error)
         driver.retryLater(self)
     }
 
     // MARK: Events
 
-    override func handleEvent(_ what: Int16) {
-        if what & LoopEvent.write != 0 {
+    private func handle(_ events: LoopEvent.Events) {
+        if events.contains(.write) {
             if state == .connecting {
-                let code = Syscall.pendingError(fd)
-                if code == 0 { connected() } else { connectFailed(code) }
+                if let error = Socket.pendingError(fd) { connectFailed(error) } else { connected() }
             } else if state == .open {
                 writeArmed = false
                 flush()
             }
         }
-        if what & LoopEvent.read != 0 && state == .open {
+        if events.contains(.read) && state == .open {
             readReplies()
         }
     }
@@ -147,21 +149,21 @@ final class ClientConnection: EventTarget {
     /// nothing new until the buffer has drained).
     @inline(__always)
     private func flush() {
-        while !output.isEmpty {
-            let bytes = output.readable
-            switch Syscall.send(fd, from: bytes.baseAddress!, count: bytes.count) {
-            case .done(let n):
-                output.consume(n)
-            case .wouldBlock:
-                if !writeArmed {
-                    writeEvent!.add()
-                    writeArmed = true
+        do {
+            while !output.isEmpty {
+                switch try Socket.send(fd, output.readable) {
+                case .done(let n):
+                    output.consume(n)
+                case .wouldBlock:
+                    if !writeArmed {
+                        writeEvent!.add()
+                        writeArmed = true
+                    }
+                    return
                 }
-                return
-            case .failed:
-                fail(.reset)
-                return
             }
+        } catch {
+            fail(.reset)
         }
     }
 
@@ -170,19 +172,21 @@ final class ClientConnection: EventTarget {
     @inline(__always)
     private func readReplies() {
         input.reserve(1024)
-        switch Syscall.read(fd, into: input.writePointer, count: input.writableCount) {
-        case .wouldBlock:
-            return
-        case .failed:
+        do {
+            switch try Socket.read(fd, into: input.writable) {
+            case .wouldBlock:
+                return
+            case .done(0):
+                peerClosed()
+                return
+            case .done(let n):
+                input.commit(n)
+            }
+        } catch {
             fail(.reset)
             return
-        case .done(0):
-            peerClosed()
-            return
-        case .done(let n):
-            input.commit(n)
         }
-        let now = Clock.now()
+        let now = MonotonicClock.nanoseconds()
         while inFlight.count > 0 {
             let entry = inFlight.oldest
             let template = Int(entry.template)
@@ -244,7 +248,7 @@ final class ClientConnection: EventTarget {
     func checkTimeout(now: UInt64, limit: UInt64) {
         switch state {
         case .connecting where now &- connectStarted > limit:
-            connectFailed(ETIMEDOUT)
+            connectFailed(SystemError(call: "connect", errno: ETIMEDOUT))
         case .open where inFlight.count > 0 && now &- inFlight.oldest.sent > limit:
             fail(.timeout)
         default:
@@ -258,7 +262,7 @@ final class ClientConnection: EventTarget {
         readEvent?.remove()
         writeEvent?.remove()
         writeArmed = false
-        Syscall.close(fd)
+        Socket.close(fd)
         fd = -1
         if state != .stopped { state = .disconnected }
         inFlight.removeAll()

@@ -1,9 +1,10 @@
+import CarriagePosix
 import Glibc
 
 /// One `--idle` connection: connected once, then silent for the whole run. It watches for
 /// reads only to notice the server dropping it (any byte or EOF counts as an error: the
 /// server refused it or closed it); it is never reopened.
-final class IdleConnection: EventTarget {
+final class IdleConnection {
     private enum State {
         case notStarted
         case connecting
@@ -23,34 +24,35 @@ final class IdleConnection: EventTarget {
         self.driver = driver
     }
 
-    var isOpen: Bool { state == .open }
     var isConnecting: Bool { state == .connecting }
-    /// Whether its one connect attempt is over (open, or failed, or dropped since).
-    var isSettled: Bool { state == .open || state == .closed }
 
     func connect() {
         guard state == .notStarted else { return }
         driver.connectStarted()
-        switch Syscall.tcpSocket(family: driver.address.family) {
-        case .success(let socket): fd = socket
-        case .failure(let error):
+        do {
+            fd = try Socket.makeTCP(family: driver.address.family)
+        } catch {
             state = .closed
-            driver.connectFinished(ok: false, code: error.code, idle: true)
+            driver.connectFinished(error, idle: true)
             return
         }
         do {
-            readEvent = try LoopEvent(loop: driver.loop, fd: fd, flags: LoopEvent.read | LoopEvent.persist, target: self)
-            connectEvent = try LoopEvent(loop: driver.loop, fd: fd, flags: LoopEvent.write, target: self)
+            // unowned(unsafe): this connection owns the events and frees them first.
+            readEvent = try LoopEvent(loop: driver.loop, fd: fd, events: [.read, .persist]) { [unowned(unsafe) self] _ in self.dropped() }
+            connectEvent = try LoopEvent(loop: driver.loop, fd: fd, events: .write) { [unowned(unsafe) self] _ in self.connectEnded() }
         } catch {
-            finish(connectError: ENOMEM)
+            finish(connectError: SystemError(call: "event_new", errno: ENOMEM))
             return
         }
         state = .connecting
-        connectStarted = Clock.now()
-        switch Syscall.connect(fd, to: driver.address) {
-        case .done: opened()
-        case .wouldBlock: connectEvent!.add()
-        case .failed(let code): finish(connectError: code)
+        connectStarted = MonotonicClock.nanoseconds()
+        do {
+            switch try Socket.connect(fd, to: driver.address) {
+            case .done: opened()
+            case .wouldBlock: connectEvent!.add()
+            }
+        } catch {
+            finish(connectError: error)
         }
     }
 
@@ -58,52 +60,45 @@ final class IdleConnection: EventTarget {
         state = .open
         connectEvent = nil
         readEvent!.add()
-        driver.connectFinished(ok: true, code: 0, idle: true)
+        driver.connectFinished(nil, idle: true)
     }
 
-    override func handleEvent(_ what: Int16) {
-        if state == .connecting && what & LoopEvent.write != 0 {
-            let code = Syscall.pendingError(fd)
-            if code == 0 { opened() } else { finish(connectError: code) }
-            return
-        }
-        if state == .open && what & LoopEvent.read != 0 {
-            dropped()
-        }
+    private func connectEnded() {
+        guard state == .connecting else { return }
+        if let error = Socket.pendingError(fd) { finish(connectError: error) } else { opened() }
     }
 
     /// The server wrote or closed: BUSY (or the peer's "too many connections") counts as
     /// busy, EOF or a reset as closed, anything else as a wrong reply.
     private func dropped() {
-        var kind = ErrorKind.closed
-        var sample = ""
-        withUnsafeTemporaryAllocation(byteCount: 256, alignment: 1) { buffer in
-            switch Syscall.read(fd, into: buffer.baseAddress!, count: buffer.count) {
+        guard state == .open else { return }
+        var buffer = ByteBuffer(capacity: 256)
+        let kind: ErrorKind
+        do {
+            switch try Socket.read(fd, into: buffer.writable) {
             case .wouldBlock:
-                kind = .connectFailed  // spurious wake-up: nothing to count
-            case .done(0), .failed:
+                return  // spurious wake-up: nothing to count
+            case .done(0):
                 kind = .closed
             case .done(let n):
-                let bytes = UnsafeRawBufferPointer(rebasing: buffer[..<n])
-                let busy = ReplyLine.hasPrefix(bytes, "BUSY") || ReplyLine.contains(bytes, "Too many open connections")
-                    || ReplyLine.contains(bytes, "max number of clients")
-                kind = busy ? .busy : .wrongReply
-                sample = ReplyLine.sample(bytes)
+                buffer.commit(n)
+                kind = ReplyLine.isBusy(buffer.readable) ? .busy : .wrongReply
             }
+        } catch {
+            kind = .closed
         }
-        if kind == .connectFailed { return }
         close()
-        driver.idleDropped(kind, sample: sample)
+        driver.idleDropped(kind, sample: ReplyLine.sample(buffer.readable))
     }
 
-    private func finish(connectError code: Int32) {
+    private func finish(connectError error: SystemError) {
         close()
-        driver.connectFinished(ok: false, code: code, idle: true)
+        driver.connectFinished(error, idle: true)
     }
 
     func checkTimeout(now: UInt64, limit: UInt64) {
         if state == .connecting && now &- connectStarted > limit {
-            finish(connectError: ETIMEDOUT)
+            finish(connectError: SystemError(call: "connect", errno: ETIMEDOUT))
         }
     }
 
@@ -112,7 +107,7 @@ final class IdleConnection: EventTarget {
         readEvent = nil
         connectEvent = nil
         if fd >= 0 {
-            Syscall.close(fd)
+            Socket.close(fd)
             fd = -1
         }
         state = .closed

@@ -23,8 +23,6 @@ struct InFlightRing: ~Copyable {
         entries.deallocate()
     }
 
-    var isFull: Bool { count == capacity }
-
     /// The oldest entry; only when `count > 0`.
     @inline(__always)
     var oldest: Entry { entries[head] }

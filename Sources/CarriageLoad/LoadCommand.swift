@@ -1,4 +1,5 @@
 import ArgumentParser
+import CarriagePosix
 import Glibc
 
 /// `carriage-load`: closed-loop load for Carriage (and memcached or Redis, for comparison).
@@ -101,28 +102,34 @@ struct LoadCommand: ParsableCommand {
         for line in lines {
             templates.append(try RequestTemplate(parsing: line, wire: `protocol`, value: value))
         }
+        let address: SocketAddress
+        do {
+            address = try SocketAddress(host: host, port: port, passive: false)
+        } catch {
+            throw .badOption("cannot resolve host '\(host)': \(error.reason)")
+        }
         return LoadPlan(
-            address: try SocketAddress(host: host, port: port),
+            address: address,
             wire: `protocol`, templates: templates, keyCount: keys, keyPrefix: keyPrefix,
             connections: connections, idle: idle, threads: threads, pipeline: pipeline,
             duration: requestCount == nil ? (duration ?? 5) : nil, requests: requestCount,
             connectPerRequest: connectPerRequest,
-            timeoutNanoseconds: Clock.nanoseconds(timeout))
+            timeoutNanoseconds: MonotonicClock.nanoseconds(fromSeconds: timeout))
     }
 
     /// Runs the load; returns the exit status.
     func execute() throws(LoadError) -> Int32 {
         let report = try LoadRun(plan: makePlan()).execute()
         for sample in report.stats.samples {
-            Console.error("carriage-load: \(sample)")
+            StandardError.write(line: "carriage-load: \(sample)")
         }
         print(json ? report.json() : report.text())
         if report.stopReason == .unreachable {
-            let reason = report.stats.firstConnectError.map(Syscall.describe) ?? "no connection"
+            let reason = report.stats.firstConnectError?.reason ?? "no connection"
             throw .unreachable("cannot connect to \(report.plan.address): \(reason)")
         }
         if report.stopReason == .stalled {
-            Console.error("carriage-load: stopped early: nothing was answered for \(timeout) s")
+            StandardError.write(line: "carriage-load: stopped early: nothing was answered for \(timeout) s")
         }
         return report.exitStatus
     }
@@ -136,16 +143,14 @@ struct LoadCommand: ParsableCommand {
         } catch {
             if exitCode(for: error) == .success { exit(withError: error) }  // --help
             let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "bad arguments"
-            Console.error("carriage-load: \(message) (see --help)")
+            StandardError.write(line: "carriage-load: \(message) (see --help)")
             Glibc.exit(64)
         }
         do {
             let status = try command.execute()
-
             Glibc.exit(status)
         } catch {
-
-            Console.error("carriage-load: \(error.description)")
+            StandardError.write(line: "carriage-load: \(error.description)")
             Glibc.exit(error.exitStatus)
         }
     }

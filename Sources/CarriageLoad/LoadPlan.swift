@@ -1,3 +1,5 @@
+import CarriagePosix
+
 /// Everything a run needs, checked and resolved from the command line. Immutable and
 /// shared by the threads (each compiles its own `RequestMix` from `templates`).
 struct LoadPlan: Sendable {

@@ -1,3 +1,4 @@
+import CarriagePosix
 import Glibc
 
 /// Runs a plan: starts the load threads, prints progress while they run (on a terminal),
@@ -7,7 +8,7 @@ struct LoadRun {
 
     func execute() throws(LoadError) -> Report {
         InterruptFlag.install()
-        let limit = ProcessResources.raiseOpenFileLimit()
+        let limit = OpenFileLimit.raise().soft
         let needed = plan.connections + plan.idle + 32
         if needed > limit {
             throw .badOption("\(plan.connections) connections and \(plan.idle) idle need about \(needed) file descriptors, but the limit is \(limit) (raise the hard limit: ulimit -Hn)")
@@ -28,7 +29,7 @@ struct LoadRun {
             } catch {
                 InterruptFlag.raised.store(true, ordering: .relaxed)
                 running.forEach { $0.join() }
-                throw error
+                throw .system("cannot start a load thread: \(error)")
             }
         }
 
@@ -39,24 +40,24 @@ struct LoadRun {
 
     /// Waits for the threads; on a terminal, prints a progress line on stderr each second.
     private func watch(_ threads: [LoadThread]) {
-        let showProgress = Console.isTerminal
-        let start = Clock.now()
+        let showProgress = StandardError.isTerminal
+        let start = MonotonicClock.nanoseconds()
         var nextLine = start + 1_000_000_000
         var previous = 0
         while !threads.allSatisfy({ $0.progress.done.load(ordering: .acquiring) }) {
             var pause = timespec(tv_sec: 0, tv_nsec: 50_000_000)
             nanosleep(&pause, nil)
-            let now = Clock.now()
+            let now = MonotonicClock.nanoseconds()
             guard showProgress, now >= nextLine else { continue }
             nextLine += 1_000_000_000
             let requests = threads.reduce(0) { $0 + $1.progress.requests.load(ordering: .relaxed) }
             let errors = threads.reduce(0) { $0 + $1.progress.errors.load(ordering: .relaxed) }
             let idle = threads.reduce(0) { $0 + $1.progress.idleOpen.load(ordering: .relaxed) }
-            let seconds = Clock.seconds(now - start)
+            let seconds = MonotonicClock.seconds(fromNanoseconds: now - start)
             var line = "[\(Report.fixed(seconds, 0)) s] \(requests) requests, \(requests - previous)/s now, \(Report.fixed(Double(requests) / seconds, 0))/s so far, errors \(errors)"
             if plan.idle > 0 { line += ", idle open \(idle)" }
             previous = requests
-            Console.error(line)
+            StandardError.write(line: line)
         }
     }
 
@@ -77,7 +78,7 @@ struct LoadRun {
             reason = reasons.first ?? .duration
         }
         let cpu = ProcessResources.cpuSeconds()
-        return Report(plan: plan, stats: stats, elapsed: end > start ? Clock.seconds(end - start) : 0,
+        return Report(plan: plan, stats: stats, elapsed: end > start ? MonotonicClock.seconds(fromNanoseconds: end - start) : 0,
                       cpuUser: cpu.user, cpuSystem: cpu.system,
                       idleOpen: threads.reduce(0) { $0 + $1.idleOpenAtEnd }, stopReason: reason)
     }

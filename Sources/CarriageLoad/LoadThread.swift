@@ -1,3 +1,4 @@
+import CarriagePosix
 import Glibc
 
 /// One load thread: its own libevent loop, its share of the connections (load and idle),
@@ -37,8 +38,8 @@ final class LoadThread: @unchecked Sendable {
     private var connections: [ClientConnection] = []
     private var idles: [IdleConnection] = []
     private var retryQueue: [ClientConnection] = []
-    private var tick: LoopTimer?
-    private var endTimer: LoopTimer?
+    private var tick: LoopEvent?
+    private var endTimer: LoopEvent?
 
     private(set) var running = false
     private var pumping = false
@@ -63,12 +64,16 @@ final class LoadThread: @unchecked Sendable {
     init(index: Int, plan: LoadPlan, connections: Int, idle: Int, requests: Int?) throws(LoadError) {
         self.index = index
         self.plan = plan
-        self.loop = try EventLoop()
+        do {
+            self.loop = try EventLoop()
+        } catch {
+            throw .system("\(error)")
+        }
         self.address = plan.address
         // Each thread compiles its own mix from the checked templates: no shared buffers.
         self.mix = RequestMix(templates: plan.templates, keyCount: plan.keyCount, keyPrefix: plan.keyPrefix)
         self.parser = plan.wire.parserType.init()
-        self.random = FastRandom(seed: Clock.now() &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        self.random = FastRandom(seed: MonotonicClock.nanoseconds() &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         self.remaining = requests ?? Int.max
         for _ in 0..<connections {
             self.connections.append(ClientConnection(driver: self, pipeline: plan.pipeline,
@@ -83,11 +88,13 @@ final class LoadThread: @unchecked Sendable {
     /// Runs the thread's loop until its run is over, then closes everything it opened.
     func run() {
         running = true
-        lastProgress = Clock.now()
+        lastProgress = MonotonicClock.nanoseconds()
         do {
-            tick = try LoopTimer(loop: loop, seconds: Self.tickSeconds, repeating: true) { [unowned self] in
+            let tick = try LoopEvent.timer(on: loop, seconds: Self.tickSeconds, repeating: true) { [unowned self] in
                 self.onTick()
             }
+            tick.add()
+            self.tick = tick
         } catch {
             stats.sample("cannot start the thread's timer: \(error)")
             finish(.stalled)
@@ -125,7 +132,7 @@ final class LoadThread: @unchecked Sendable {
 
     /// The idle connections are settled: the measured part of the run starts now.
     private func beginLoad() {
-        loadStart = Clock.now()
+        loadStart = MonotonicClock.nanoseconds()
         lastProgress = loadStart
         if remaining == 0 {
             finish(.requests)  // this thread's share of --requests is zero
@@ -133,9 +140,11 @@ final class LoadThread: @unchecked Sendable {
         }
         if let duration = plan.duration {
             do {
-                endTimer = try LoopTimer(loop: loop, seconds: duration, repeating: false) { [unowned self] in
+                let endTimer = try LoopEvent.timer(on: loop, seconds: duration, repeating: false) { [unowned self] in
                     self.finish(.duration)
                 }
+                endTimer.add()
+                self.endTimer = endTimer
             } catch {
                 stats.sample("cannot start the end timer: \(error)")
                 finish(.stalled)
@@ -147,14 +156,15 @@ final class LoadThread: @unchecked Sendable {
         pendingConnects += 1
     }
 
-    func connectFinished(ok: Bool, code: Int32, idle: Bool = false) {
+    /// A connect ended: `error` is nil when it succeeded.
+    func connectFinished(_ error: SystemError?, idle: Bool = false) {
         pendingConnects -= 1
-        if ok {
+        if let error {
+            stats.count(.connectFailed)
+            if stats.firstConnectError == nil { stats.firstConnectError = error }
+        } else {
             stats.connects += 1
             if idle { idleOpen += 1 }
-        } else {
-            stats.count(.connectFailed)
-            if stats.firstConnectError == nil { stats.firstConnectError = code }
         }
         if idle { idleSettled += 1 }
         pump()
@@ -223,7 +233,7 @@ final class LoadThread: @unchecked Sendable {
     // MARK: Housekeeping
 
     private func onTick() {
-        let now = Clock.now()
+        let now = MonotonicClock.nanoseconds()
         if InterruptFlag.raised.load(ordering: .relaxed) {
             finish(.interrupted)
             return
@@ -271,7 +281,7 @@ final class LoadThread: @unchecked Sendable {
     func finish(_ reason: StopReason) {
         guard running else { return }
         running = false
-        loadEnd = Clock.now()
+        loadEnd = MonotonicClock.nanoseconds()
         if loadStart == 0 { loadStart = loadEnd }
         stopReason = reason
         idleOpenAtEnd = idleOpen
@@ -279,8 +289,6 @@ final class LoadThread: @unchecked Sendable {
     }
 
     private func teardown() {
-        tick?.cancel()
-        endTimer?.cancel()
         tick = nil
         endTimer = nil
         for connection in connections { connection.stop() }

@@ -1,20 +1,7 @@
 import Glibc
 
-/// The process-wide limits and usage the tool reads or changes.
+/// What the process has used, for the report.
 enum ProcessResources {
-    /// Raises the soft open-file limit to the hard limit; returns the limit now in force.
-    @discardableResult
-    static func raiseOpenFileLimit() -> Int {
-        var limit = rlimit()
-        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
-        if limit.rlim_cur < limit.rlim_max {
-            var raised = limit
-            raised.rlim_cur = limit.rlim_max
-            if setrlimit(Int32(RLIMIT_NOFILE.rawValue), &raised) == 0 { limit = raised }
-        }
-        return limit.rlim_cur > UInt(Int.max) ? Int.max : Int(limit.rlim_cur)
-    }
-
     /// User and system CPU seconds this process has used so far (all threads).
     static func cpuSeconds() -> (user: Double, system: Double) {
         var usage = rusage()

@@ -54,6 +54,12 @@ struct ReplyLine {
         return false
     }
 
+    /// Whether `text` says the server refused the connection: Carriage's `BUSY ...`,
+    /// memcached's "Too many open connections", Redis's "max number of clients".
+    static func isBusy(_ text: UnsafeRawBufferPointer) -> Bool {
+        hasPrefix(text, "BUSY") || contains(text, "Too many open connections") || contains(text, "max number of clients")
+    }
+
     /// `-`? then 1 to 19 decimal digits (a 64-bit integer's shape; the server checks range).
     @inline(__always)
     static func isInteger(_ text: UnsafeRawBufferPointer, allowSign: Bool = true) -> Bool {

@@ -1,3 +1,4 @@
+import CarriagePosix
 import Histogram
 
 /// What one load thread measured; merged into the run's totals when the threads are done.
@@ -18,8 +19,8 @@ struct ThreadStats {
                                     numberOfSignificantValueDigits: .three)
     /// The first few failures, described (`wrong reply to 'PING': 'ERR x'`).
     var samples: [String] = []
-    /// The errno of the first failed connect, for the "cannot connect" message.
-    var firstConnectError: Int32?
+    /// The first failed connect, for the "cannot connect" message.
+    var firstConnectError: SystemError?
 
     var errorTotal: Int { errors.reduce(0, +) }
 

@@ -44,7 +44,7 @@ public final class CommandProcessor: Sendable {
             Capitalization.appendCapitalized(line[text], to: &output)
             output.append(static: "\n")
         case .sleep(let milliseconds):
-            BlockingSleep.sleep(milliseconds: milliseconds)
+            environment.block(milliseconds: milliseconds)
             output.append(static: "OK\n")
         case .set(let key, let value):
             do throws(StoreError) {

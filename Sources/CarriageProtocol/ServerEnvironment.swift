@@ -10,4 +10,8 @@ public protocol ServerEnvironment: Sendable {
     /// `queue_depth`, `threads`, `connections_*`, `requests_total`, `worker.<n>.requests` ...).
     /// The processor adds `keys` and `bytes_stored` from the store itself.
     func serverStats() -> [(name: String, value: Int)]
+
+    /// Blocks the calling thread for `milliseconds` (0 to 60000): `SLEEP`, a stand-in for
+    /// slow, blocking work. The server's own (a syscall), so that this module does none.
+    func block(milliseconds: Int)
 }

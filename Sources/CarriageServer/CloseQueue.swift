@@ -1,4 +1,4 @@
-import CLibevent
+import CarriagePosix
 import Glibc
 
 /// Connections the workers have finished with, waiting for the loop thread to free
@@ -12,21 +12,20 @@ final class CloseQueue: @unchecked Sendable {
     /// Allocated once, never moved. Protects `closing`.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var closing: [Connection] = []
-    let wakeFD: Int32
+    let wakeup: LoopWakeup
 
-    init(capacity: Int) throws(ServerError) {
+    init(capacity: Int) throws(SystemError) {
         closing.reserveCapacity(capacity)
         do {
-            wakeFD = try syscallBlocking("eventfd") { eventfd(0, Int32(EFD_NONBLOCK | EFD_CLOEXEC)) }
+            wakeup = try LoopWakeup()
         } catch {
             mutex.deallocate()
-            throw .system(error)
+            throw error
         }
         pthread_mutex_init(mutex, nil)
     }
 
     deinit {
-        Socket.close(wakeFD)
         pthread_mutex_destroy(mutex)
         mutex.deallocate()
     }
@@ -38,19 +37,12 @@ final class CloseQueue: @unchecked Sendable {
         let wasEmpty = closing.count == 1
         pthread_mutex_unlock(mutex)
         // One wake-up covers everything pushed until the loop drains the list.
-        if wasEmpty { wake() }
+        if wasEmpty { wakeup.wake() }
     }
 
-    /// Makes the loop's wake event fire.
-    func wake() {
-        var one: UInt64 = 1
-        _ = try? syscall("write") { write(wakeFD, &one, 8) }
-    }
-
-    /// On the loop: clears the eventfd and moves the waiting connections into `into`.
+    /// On the loop: clears the wake-up and moves the waiting connections into `taken`.
     func drain(into taken: inout [Connection]) {
-        var count: UInt64 = 0
-        _ = try? syscall("read") { read(wakeFD, &count, 8) }
+        wakeup.clear()
         pthread_mutex_lock(mutex)
         taken.append(contentsOf: closing)  // `taken` has the same reserved capacity
         closing.removeAll(keepingCapacity: true)

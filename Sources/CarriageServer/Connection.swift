@@ -1,9 +1,11 @@
+import CarriagePosix
 import Synchronization
 import WorkerPool
 
-/// One client connection.
+/// One client connection, and its libevent event: one persistent, edge-triggered event
+/// for read, write and peer close, registered once at accept and never re-armed.
 ///
-/// Ownership, by ``ConnectionState``: the loop thread owns `event` and frees it (with
+/// Ownership, by ``ConnectionState``: the loop thread owns the event and frees it (with
 /// the fd) once the state is `closed`; the buffers and flags below belong to the one
 /// worker that moved the state to `running`, and are handed from worker to worker
 /// through the state's release/acquire and the pool's mutex. A connection keeps
@@ -11,7 +13,7 @@ import WorkerPool
 /// few hundred bytes.
 ///
 /// `@unchecked Sendable`: shared between the loop and the workers under that protocol.
-final class Connection: @unchecked Sendable {
+final class Connection: LoopEvent, @unchecked Sendable {
     let fd: Int32
     let id: Int
     let state = Atomic<ConnectionState>(.idle)
@@ -19,14 +21,10 @@ final class Connection: @unchecked Sendable {
     let lastActive: Atomic<Int>
     /// The loop saw EV_CLOSED (the peer's FIN). Set before the loop looks at `state`,
     /// so a worker that read less than it asked for knows a FIN may still wait behind
-    /// the data (see `ConnectionWorker.readInput`).
+    /// the data (see `ConnectionWorker.mayHaveFIN`).
     let peerHungUp = Atomic<Bool>(false)
     /// The server that serves it; it outlives every connection (the loop frees them).
     unowned let core: Server
-
-    // --- The loop thread's alone. ---
-    /// The libevent event (`struct event *`), freed only by the loop.
-    var event: OpaquePointer?
 
     // --- The running worker's alone. ---
     /// Received bytes not yet run: a partial line, or lines left when a turn stopped
@@ -43,13 +41,20 @@ final class Connection: @unchecked Sendable {
     /// reference instead of allocating a closure each time. `unowned`: the registry
     /// keeps the connection alive for as long as it can be queued (a `closed`
     /// connection never is). Written only here, in `init`.
-    private(set) var serveJob: WorkerPool.Job = {}
+    private(set) var serveJob: WorkerPool.IndexedJob = { _ in }
 
-    init(fd: Int32, id: Int, now: Int, core: Server) {
+    /// Made on the loop thread at accept; not pending until the server adds it.
+    init(fd: Int32, id: Int, now: Int, core: Server, loop: EventLoop) throws(EventLoopError) {
         self.fd = fd
         self.id = id
         self.core = core
         self.lastActive = Atomic(now)
-        serveJob = { [unowned self] in self.core.serve(self) }
+        try super.init(loop: loop, fd: fd, events: [.read, .write, .closed, .persist, .edgeTriggered])
+        serveJob = { [unowned self] worker in self.core.serve(self, on: worker) }
+    }
+
+    /// The connection's event fired (on the loop thread).
+    override func fired(_ events: Events) {
+        core.connectionReady(self, peerClosed: events.contains(.closed))
     }
 }

@@ -1,3 +1,4 @@
+import CarriagePosix
 import CarriageProtocol
 import Glibc
 import Logging

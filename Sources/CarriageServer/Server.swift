@@ -1,3 +1,4 @@
+import CarriagePosix
 import CarriageProtocol
 import Glibc
 import Logging
@@ -31,7 +32,8 @@ public final class Server: @unchecked Sendable {
     private let pool: WorkerPool
     private let lifecycle = Atomic<Lifecycle>(.running)
     private let shutdownRequested = Atomic<Bool>(false)
-    /// Set once in `init` (they need `self`), before any job can run.
+    /// Indexed by pool worker; set once in `init` (they need `self`), before any job
+    /// can run.
     private var workers: [ConnectionWorker] = []
 
     // --- The loop thread's alone. ---
@@ -62,13 +64,22 @@ public final class Server: @unchecked Sendable {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
-        closeQueue = try CloseQueue(capacity: configuration.maxConnections)
-        loop = try EventLoop()
+        do {
+            closeQueue = try CloseQueue(capacity: configuration.maxConnections)
+        } catch {
+            throw .system(error)
+        }
+        do {
+            // Edge-triggered events and EV_CLOSED are what the connection lifecycle needs.
+            loop = try EventLoop(requiring: [.edgeTriggered, .earlyClose])
+        } catch {
+            throw .eventLoop(error)
+        }
         do {
             // Each connection is queued at most once, so this never fills.
             pool = try WorkerPool(workers: configuration.workers, queueCapacity: configuration.maxConnections + 1, name: "worker")
         } catch {
-            throw .workers("\(error)")
+            throw .workers(error)
         }
         counters = ServerCounters(workers: configuration.workers)
         processor = CommandProcessor(
@@ -80,27 +91,41 @@ public final class Server: @unchecked Sendable {
             ConnectionWorker(index: $0, name: "\(pool.name)-\($0)", core: self, configuration: configuration)
         }
 
-        let listener: Listener
+        do {
+            wakeEvent = try LoopEvent.readable(on: loop, fd: closeQueue.wakeup.fd) { [unowned self] in self.woken() }
+            if configuration.idleTimeoutSeconds > 0 {
+                let sweep = try LoopEvent.timer(on: loop, seconds: 1, repeating: true) { [unowned self] in self.closeIdleConnections() }
+                sweep.add()
+                idleSweep = sweep
+            }
+            acceptRetry = try LoopEvent.timer(on: loop, seconds: 0.1, repeating: false) { [unowned self] in self.resumeAccepting() }
+        } catch {
+            stopWorkers()
+            throw .eventLoop(error)
+        }
+        let (host, port) = (configuration.host, configuration.port)
         do {
             listener = try Listener(
-                loop: loop, host: configuration.host, port: configuration.port, backlog: 1024,
+                loop: loop, host: host, port: port, backlog: 1024,
                 accepted: { [unowned self] fd in self.accepted(fd) },
-                failed: { [unowned self] error in self.acceptFailed(errno: error) })
+                failed: { [unowned self] error in self.acceptFailed(error) })
         } catch {
-            pool.shutdown(.drain)
-            pool.join()
-            throw error
+            stopWorkers()
+            switch error {
+            case .resolve(let error): throw .cannotResolve(host: host, error)
+            case .bind(let error) where error.errno == EADDRINUSE: throw .addressInUse(host: host, port: port)
+            case .bind(let error) where error.errno == EACCES: throw .permissionDenied(host: host, port: port)
+            case .bind(let error): throw .cannotBind(host: host, port: port, error)
+            case .libevent(let error): throw .eventLoop(error)
+            }
         }
-        self.listener = listener
-        port = listener.port
+        self.port = listener?.port ?? 0
+    }
 
-        wakeEvent = try LoopEvent.readable(on: loop, fd: closeQueue.wakeFD) { [unowned self] in self.woken() }
-        if configuration.idleTimeoutSeconds > 0 {
-            let sweep = try LoopEvent.timer(on: loop, seconds: 1, repeating: true) { [unowned self] in self.closeIdleConnections() }
-            sweep.add()
-            idleSweep = sweep
-        }
-        acceptRetry = try LoopEvent.timer(on: loop, seconds: 0.1, repeating: false) { [unowned self] in self.resumeAccepting() }
+    /// For a failed start: the pool's threads must not outlive the server.
+    private func stopWorkers() {
+        pool.shutdown(.drain)
+        pool.join()
     }
 
     deinit {
@@ -108,7 +133,7 @@ public final class Server: @unchecked Sendable {
         pool.join()
         // Every C event goes before the event_base (`loop`) does.
         for connection in registry.values {
-            loop.unregister(connection)
+            connection.free()
             Socket.close(connection.fd)
         }
         signalEvents = []
@@ -123,10 +148,14 @@ public final class Server: @unchecked Sendable {
     /// Call before ``run()``.
     public func stopOnSignals(_ signals: [Int32]) throws(ServerError) {
         for number in signals {
-            signalEvents.append(try LoopEvent.signal(on: loop, number) { [unowned self] in
-                self.logger.info("signal \(number): shutting down")
-                self.beginShutdown()
-            })
+            do {
+                signalEvents.append(try LoopEvent.signal(on: loop, number) { [unowned self] in
+                    self.logger.info("signal \(number): shutting down")
+                    self.beginShutdown()
+                })
+            } catch {
+                throw .eventLoop(error)
+            }
         }
     }
 
@@ -153,7 +182,7 @@ public final class Server: @unchecked Sendable {
     /// returns. Safe from any thread.
     public func shutdown() {
         shutdownRequested.store(true, ordering: .sequentiallyConsistent)
-        closeQueue.wake()
+        closeQueue.wakeup.wake()
     }
 
     var isStopping: Bool { lifecycle.load(ordering: .relaxed) == .stopping }
@@ -178,14 +207,15 @@ public final class Server: @unchecked Sendable {
         rejecting = false
         Socket.setNoDelay(fd)
         nextConnectionID += 1
-        let connection = Connection(fd: fd, id: nextConnectionID, now: clock.seconds(), core: self)
+        let connection: Connection
         do {
-            try loop.register(connection)
+            connection = try Connection(fd: fd, id: nextConnectionID, now: clock.seconds(), core: self, loop: loop)
         } catch {
             logger.error("cannot watch a new connection: \(error)")
             Socket.close(fd)
             return
         }
+        connection.add()
         registry[fd] = connection
         counters.connectionsCurrent.add(1, ordering: .relaxed)
         counters.connectionsTotal.add(1, ordering: .relaxed)
@@ -228,7 +258,7 @@ public final class Server: @unchecked Sendable {
     private func flushReady() {
         guard !ready.isEmpty else { return }
         do {
-            try pool.submit(contentsOf: ready) { $0.serveJob }
+            try pool.submit(contentsOf: ready, indexedJob: { $0.serveJob })
         } catch {
             logger.error("worker pool refused connections: \(error)")
         }
@@ -249,7 +279,7 @@ public final class Server: @unchecked Sendable {
 
     /// Frees a `closed` connection: its event, its fd, its registry entry.
     private func free(_ connection: Connection) {
-        loop.unregister(connection)
+        connection.free()  // no callback for it runs afterwards
         Socket.close(connection.fd)
         registry[connection.fd] = nil
         counters.connectionsCurrent.subtract(1, ordering: .relaxed)
@@ -259,7 +289,7 @@ public final class Server: @unchecked Sendable {
     /// From a worker: the request budget was spent; back of the queue.
     func requeue(_ connection: Connection) {
         do {
-            try pool.submit(connection.serveJob)
+            try pool.submit(indexed: connection.serveJob)
         } catch {
             // Only after shutdown, when the pool has stopped: close instead.
             connection.state.store(.closed, ordering: .releasing)
@@ -267,12 +297,9 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// The job a worker runs for a queued connection.
-    func serve(_ connection: Connection) {
-        guard let index = WorkerPool.currentWorker else {
-            preconditionFailure("a connection was served off the worker pool")
-        }
-        workers[index].serve(connection)
+    /// The job pool worker `worker` runs for a queued connection.
+    func serve(_ connection: Connection, on worker: Int) {
+        workers[worker].serve(connection)
     }
 
     private func closeIdleConnections() {
@@ -296,15 +323,15 @@ public final class Server: @unchecked Sendable {
 
     // MARK: Loop thread: accepting under fd pressure
 
-    private func acceptFailed(errno error: Int32) {
-        guard error == EMFILE || error == ENFILE || error == ENOBUFS || error == ENOMEM else {
-            logger.warning("accept failed: \(String(cString: strerror(error)))")
+    private func acceptFailed(_ error: SystemError) {
+        guard [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno) else {
+            logger.warning("accept failed: \(error.reason)")
             return
         }
         guard !acceptPaused else { return }
         acceptPaused = true
         counters.listenDisabled.add(1, ordering: .relaxed)
-        logger.warning("out of file descriptors (\(String(cString: strerror(error)))): pausing accept until one frees")
+        logger.warning("out of file descriptors (\(error.reason)): pausing accept until one frees")
         listener?.disable()
         acceptRetry?.add()
     }

@@ -1,14 +1,19 @@
-/// Why the server could not start, in words a user can act on.
+import Glibc
+import CarriagePosix
+import WorkerPool
+
+/// Why the server could not start, in words a user can act on. Each case keeps the
+/// typed error it comes from.
 public enum ServerError: Error, Equatable, CustomStringConvertible {
     case addressInUse(host: String, port: Int)
     case permissionDenied(host: String, port: Int)
-    case cannotBind(host: String, port: Int, reason: String)
-    case cannotResolve(host: String, reason: String)
-    case invalidPort(Int)
+    case cannotBind(host: String, port: Int, SystemError)
+    case cannotResolve(host: String, AddressError)
+    /// A value the user gave is out of range; the message names the flag.
     case invalidConfiguration(String)
-    case eventLoop(String)
+    case eventLoop(EventLoopError)
     case system(SystemError)
-    case workers(String)
+    case workers(WorkerPoolError)
 
     public var description: String {
         switch self {
@@ -16,20 +21,20 @@ public enum ServerError: Error, Equatable, CustomStringConvertible {
             return "cannot listen on \(host):\(port): the address is already in use (another server running? pick another --port)"
         case .permissionDenied(let host, let port):
             return "cannot listen on \(host):\(port): permission denied (ports below 1024 need privileges)"
-        case .cannotBind(let host, let port, let reason):
-            return "cannot listen on \(host):\(port): \(reason)"
-        case .cannotResolve(let host, let reason):
-            return "cannot resolve --host \(host): \(reason)"
-        case .invalidPort(let port):
-            return "invalid port \(port): use 0 to 65535"
+        case .cannotBind(let host, let port, let error) where error.errno == EADDRNOTAVAIL:
+            return "cannot listen on \(host):\(port): the address is not one of this machine's"
+        case .cannotBind(let host, let port, let error):
+            return "cannot listen on \(host):\(port): \(error.reason)"
+        case .cannotResolve(let host, let error):
+            return "cannot resolve --host \(host): \(error.reason)"
         case .invalidConfiguration(let message):
             return message
-        case .eventLoop(let message):
-            return "event loop: \(message)"
+        case .eventLoop(let error):
+            return "event loop: \(error)"
         case .system(let error):
             return "\(error)"
-        case .workers(let message):
-            return "worker pool: \(message)"
+        case .workers(let error):
+            return "worker pool: \(error)"
         }
     }
 }

@@ -1,3 +1,4 @@
+import CarriagePosix
 import CarriageProtocol
 import Glibc
 import WorkerPool
@@ -9,9 +10,14 @@ struct ServerStatistics: ServerEnvironment {
     let pool: WorkerPool
     let counters: ServerCounters
 
+    /// The calling thread's name as the system shows it (`worker-1`), not a thread-local
+    /// of the pool's.
     func threadDescription() -> String {
-        let name = WorkerPool.currentWorker.map { "\(pool.name)-\($0)" } ?? "main"
-        return "\(name) \(pid)"
+        "\(PosixThread.currentName) \(pid)"
+    }
+
+    func block(milliseconds: Int) {
+        MonotonicClock.sleep(milliseconds: milliseconds)
     }
 
     func serverStats() -> [(name: String, value: Int)] {
@@ -23,7 +29,7 @@ struct ServerStatistics: ServerEnvironment {
             ("workers", pool.workers),
             ("workers_busy", pool.busy),
             ("queue_depth", pool.queued),
-            ("threads", Self.threadCount()),
+            ("threads", PosixThread.countInProcess()),
             ("connections_current", counters.connectionsCurrent.load(ordering: .relaxed)),
             ("connections_total", counters.connectionsTotal.load(ordering: .relaxed)),
             ("connections_rejected", counters.connectionsRejected.load(ordering: .relaxed)),
@@ -34,16 +40,5 @@ struct ServerStatistics: ServerEnvironment {
             stats.append(("worker.\(index).requests", count))
         }
         return stats
-    }
-
-    /// OS threads in this process: the entries of /proc/self/task.
-    static func threadCount() -> Int {
-        guard let dir = opendir("/proc/self/task") else { return -1 }
-        defer { closedir(dir) }
-        var count = 0
-        while let entry = readdir(dir) {
-            if entry.pointee.d_name.0 != UInt8(ascii: ".") { count += 1 }
-        }
-        return count
     }
 }

@@ -1,15 +1,10 @@
 // Measures WorkerPool's hand-off cost (jobs/s, ns/job for empty jobs) next to
 // Dispatch and a thread-per-job baseline, in the same run.
 // Run: swift run -c release carriage-pool-bench [jobs [runs]]  (scripts/pool-bench.sh)
+import CarriagePosix
 import Dispatch
 import Glibc
 import WorkerPool
-
-func now() -> UInt64 {
-    var ts = timespec()
-    clock_gettime(CLOCK_MONOTONIC, &ts)
-    return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
-}
 
 func pad(_ value: Int, _ width: Int) -> String {
     let text = String(value)
@@ -34,24 +29,21 @@ func report(_ row: Row) {
 func measurePool(workers: Int, submitters: Int, jobs: Int, batch: Int) -> Row {
     let pool = try! WorkerPool(workers: workers, queueCapacity: 1024)
     let perSubmitter = jobs / submitters
-    let group = DispatchGroup()
-    let start = now()
-    for _ in 0..<submitters {
-        group.enter()
-        Thread.start {
+    let start = MonotonicClock.nanoseconds()
+    let threads = (0..<submitters).map { index in
+        try! PosixThread(name: "submitter-\(index)") {
             if batch == 1 {
                 for _ in 0..<perSubmitter { try! pool.submit {} }
             } else {
                 let jobs = [WorkerPool.Job](repeating: {}, count: batch)
                 for _ in 0..<(perSubmitter / batch) { try! pool.submit(contentsOf: jobs) }
             }
-            group.leave()
         }
     }
-    group.wait()
+    threads.forEach { $0.join() }
     pool.shutdown(.drain)
     pool.join()
-    let elapsed = now() - start
+    let elapsed = MonotonicClock.nanoseconds() - start
     let label = batch == 1 ? "submit" : "submit(contentsOf:) x\(batch)"
     return Row(name: "WorkerPool \(workers)w \(submitters)s \(label)", jobs: pool.stats.completed, nanoseconds: elapsed)
 }
@@ -60,7 +52,7 @@ func measurePool(workers: Int, submitters: Int, jobs: Int, batch: Int) -> Row {
 func measureDispatchAsync(submitters: Int, jobs: Int) -> Row {
     let group = DispatchGroup()
     let perSubmitter = jobs / submitters
-    let start = now()
+    let start = MonotonicClock.nanoseconds()
     DispatchQueue.concurrentPerform(iterations: submitters) { _ in
         for _ in 0..<perSubmitter {
             group.enter()
@@ -68,40 +60,24 @@ func measureDispatchAsync(submitters: Int, jobs: Int) -> Row {
         }
     }
     group.wait()
-    return Row(name: "DispatchQueue.global().async \(submitters)s", jobs: perSubmitter * submitters, nanoseconds: now() - start)
+    return Row(name: "DispatchQueue.global().async \(submitters)s", jobs: perSubmitter * submitters, nanoseconds: MonotonicClock.nanoseconds() - start)
 }
 
 func measureConcurrentPerform(jobs: Int) -> Row {
-    let start = now()
+    let start = MonotonicClock.nanoseconds()
     DispatchQueue.concurrentPerform(iterations: jobs) { _ in }
-    return Row(name: "DispatchQueue.concurrentPerform", jobs: jobs, nanoseconds: now() - start)
+    return Row(name: "DispatchQueue.concurrentPerform", jobs: jobs, nanoseconds: MonotonicClock.nanoseconds() - start)
 }
 
 /// One pthread per job, created and joined: the model a pool replaces.
 func measureThreadPerJob(jobs: Int) -> Row {
-    let start = now()
+    let start = MonotonicClock.nanoseconds()
     for _ in 0..<jobs {
         var thread = pthread_t()
         pthread_create(&thread, nil, { _ in nil }, nil)
         pthread_join(thread, nil)
     }
-    return Row(name: "thread per job (pthread_create + join)", jobs: jobs, nanoseconds: now() - start)
-}
-
-enum Thread {
-    /// A detached helper thread for the submitters (C owns the context: passRetained,
-    /// released once by the thread).
-    final class Box { let body: () -> Void; init(_ body: @escaping () -> Void) { self.body = body } }
-    static func start(_ body: @escaping () -> Void) {
-        var thread = pthread_t()
-        let context = Unmanaged.passRetained(Box(body)).toOpaque()
-        let rc = pthread_create(&thread, nil, { raw in
-            Unmanaged<Box>.fromOpaque(raw!).takeRetainedValue().body()
-            return nil
-        }, context)
-        precondition(rc == 0, "pthread_create failed: \(rc)")
-        pthread_detach(thread)
-    }
+    return Row(name: "thread per job (pthread_create + join)", jobs: jobs, nanoseconds: MonotonicClock.nanoseconds() - start)
 }
 
 /// Runs `measure` `runs` times, interleaved with nothing else, and keeps the median.

@@ -14,10 +14,15 @@ final class JobQueue: @unchecked Sendable {
 
     /// A job as the ring holds it. A closure stored straight into generic memory
     /// (`UnsafeMutablePointer<T>`, `Array<T>`) is re-abstracted through a thunk, which
-    /// allocates on every store; as a struct's field it keeps its own form.
-    private struct Slot {
-        let job: WorkerPool.Job
+    /// allocates on every store; as the payload of a concrete enum it keeps its own form.
+    enum Slot {
+        case plain(WorkerPool.Job)
+        case indexed(WorkerPool.IndexedJob)
     }
+
+    /// Jobs a batch submit makes (by the caller's closure, outside the lock) before it
+    /// takes the lock to queue them: a few hundred bytes of stack.
+    private static let batchChunk = 32
 
     let capacity: Int
     let workers: Int
@@ -76,7 +81,7 @@ final class JobQueue: @unchecked Sendable {
     // MARK: Submitting
 
     /// Appends one job, waiting while the ring is full.
-    func submit(_ job: @escaping WorkerPool.Job) throws(WorkerPoolError) {
+    func submit(_ slot: Slot) throws(WorkerPoolError) {
         pthread_mutex_lock(mutex)
         while count == capacity && state == .running {
             waitingSubmitters += 1
@@ -87,41 +92,57 @@ final class JobQueue: @unchecked Sendable {
             pthread_mutex_unlock(mutex)
             throw .shutDown
         }
-        push(job)
+        push(slot)
         let wakeups = claimWakeups(upTo: 1)
         pthread_mutex_unlock(mutex)
         if wakeups > 0 { pthread_cond_signal(notEmpty) }
     }
 
     /// Appends one job if there is room now; never waits.
-    func trySubmit(_ job: @escaping WorkerPool.Job) -> Bool {
+    func trySubmit(_ slot: Slot) -> Bool {
         pthread_mutex_lock(mutex)
         guard count < capacity && state == .running else {
             rejected += 1
             pthread_mutex_unlock(mutex)
             return false
         }
-        push(job)
+        push(slot)
         let wakeups = claimWakeups(upTo: 1)
         pthread_mutex_unlock(mutex)
         if wakeups > 0 { pthread_cond_signal(notEmpty) }
         return true
     }
 
-    /// Appends every job in order under as few lock acquisitions as room allows (one
-    /// when they fit), then signals at most one sleeping worker per job.
-    func submit(contentsOf jobs: some Collection<WorkerPool.Job>) throws(WorkerPoolError) {
-        try submit(contentsOf: jobs) { $0 }
+    /// Appends `slot(item)` for every item, in order. The caller's closure runs outside
+    /// the lock (it may do anything, even submit to this pool); its results are queued a
+    /// chunk at a time under one lock acquisition each, waking at most one sleeping
+    /// worker per job.
+    func submit<Items: Collection>(contentsOf items: Items, slot: (Items.Element) -> Slot) throws(WorkerPoolError) {
+        var next = items.startIndex
+        let outcome: Result<Void, WorkerPoolError> = withUnsafeTemporaryAllocation(of: Slot.self, capacity: Self.batchChunk) { chunk in
+            let base = chunk.baseAddress!
+            while next != items.endIndex {
+                var made = 0
+                while made < chunk.count && next != items.endIndex {
+                    (base + made).initialize(to: slot(items[next]))
+                    items.formIndex(after: &next)
+                    made += 1
+                }
+                guard queue(movingFrom: base, count: made) else { return .failure(.shutDown) }
+            }
+            return .success(())
+        }
+        try outcome.get()
     }
 
-    /// The same for `items`, each handed to a worker as `job(item)`: a caller whose
-    /// jobs are stored as struct or class fields queues them without allocating.
-    func submit<Items: Collection>(contentsOf items: Items, job: (Items.Element) -> WorkerPool.Job) throws(WorkerPoolError) {
-        let jobs = items
-        var next = jobs.startIndex
+    /// Moves `count` initialised slots from `slots` into the ring, waiting for room as
+    /// needed. False after a shutdown: the slots not queued are deinitialised (their
+    /// closures released outside the lock).
+    private func queue(movingFrom slots: UnsafeMutablePointer<Slot>, count total: Int) -> Bool {
+        var moved = 0
         var wakeups = 0
         pthread_mutex_lock(mutex)
-        while next != jobs.endIndex {
+        while moved < total {
             while count == capacity && state == .running {
                 // Wake the workers owed a signal before sleeping, or nobody frees room.
                 for _ in 0..<wakeups { pthread_cond_signal(notEmpty) }
@@ -130,26 +151,27 @@ final class JobQueue: @unchecked Sendable {
                 pthread_cond_wait(notFull, mutex)
                 waitingSubmitters -= 1
             }
-            guard state == .running else {
-                pthread_mutex_unlock(mutex)
-                for _ in 0..<wakeups { pthread_cond_signal(notEmpty) }
-                throw .shutDown
-            }
+            guard state == .running else { break }
             var added = 0
-            while count < capacity && next != jobs.endIndex {
-                push(job(jobs[next]))
-                jobs.formIndex(after: &next)
+            while count < capacity && moved < total {
+                push((slots + moved).move())
+                moved += 1
                 added += 1
             }
             wakeups += claimWakeups(upTo: added)
         }
         pthread_mutex_unlock(mutex)
         for _ in 0..<wakeups { pthread_cond_signal(notEmpty) }
+        if moved < total {
+            (slots + moved).deinitialize(count: total - moved)
+            return false
+        }
+        return true
     }
 
-    /// With `mutex` held: slot after the last, initialised with `job`.
-    private func push(_ job: @escaping WorkerPool.Job) {
-        (ring + (head + count) % capacity).initialize(to: Slot(job: job))
+    /// With `mutex` held: slot after the last, initialised with `slot`.
+    private func push(_ slot: consuming Slot) {
+        (ring + (head + count) % capacity).initialize(to: slot)
         count += 1
     }
 
@@ -177,7 +199,7 @@ final class JobQueue: @unchecked Sendable {
                 if pendingWakeups > 0 { pendingWakeups -= 1 }
             }
             guard count > 0 else { break }
-            let job = (ring + head).move().job
+            let slot = (ring + head).move()
             head = (head + 1) % capacity
             count -= 1
             busy += 1
@@ -186,8 +208,15 @@ final class JobQueue: @unchecked Sendable {
             if wakeSubmitter { pthread_cond_signal(notFull) }
 
             var threw = false
-            do { try job() } catch { threw = true }
-            _ = consume job  // release what the job captured outside the lock
+            do {
+                switch slot {
+                case .plain(let job): try job()
+                case .indexed(let job): try job(index)
+                }
+            } catch {
+                threw = true
+            }
+            _ = consume slot  // release what the job captured outside the lock
 
             pthread_mutex_lock(mutex)
             busy -= 1

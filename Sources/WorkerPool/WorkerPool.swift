@@ -22,6 +22,11 @@ public final class WorkerPool: @unchecked Sendable {
     /// A unit of work. It runs once, on one worker thread.
     public typealias Job = @Sendable () throws -> Void
 
+    /// A unit of work that is told which worker runs it: the worker's index, 0 for
+    /// `<name>-0`. A job that keeps state per worker (buffers, counters) finds it by this
+    /// index instead of asking a thread-local, which cannot tell two pools apart.
+    public typealias IndexedJob = @Sendable (_ worker: Int) throws -> Void
+
     /// What ``shutdown(_:)`` does with jobs that are queued but not started.
     public enum ShutdownMode: Sendable {
         /// Run every queued job, then let the workers exit.
@@ -102,7 +107,14 @@ public final class WorkerPool: @unchecked Sendable {
     /// - Throws: ``WorkerPoolError/shutDown`` once ``shutdown(_:)`` has been called,
     ///   including when it is called while this call waits.
     public func submit(_ job: @escaping Job) throws(WorkerPoolError) {
-        try queue.submit(job)
+        try queue.submit(.plain(job))
+    }
+
+    /// Queues a job that is told its worker's index, waiting while the queue is full.
+    ///
+    /// - Throws: ``WorkerPoolError/shutDown`` once ``shutdown(_:)`` has been called.
+    public func submit(indexed job: @escaping IndexedJob) throws(WorkerPoolError) {
+        try queue.submit(.indexed(job))
     }
 
     /// Queues every job in order, taking the queue's lock once when they all fit, and
@@ -111,19 +123,30 @@ public final class WorkerPool: @unchecked Sendable {
     /// - Throws: ``WorkerPoolError/shutDown`` once the pool is shut down; jobs queued
     ///   before that stay queued.
     public func submit(contentsOf jobs: some Collection<Job>) throws(WorkerPoolError) {
-        try queue.submit(contentsOf: jobs)
+        try queue.submit(contentsOf: jobs) { .plain($0) }
     }
 
     /// Queues `job(item)` for every item, in order, like ``submit(contentsOf:)``.
     ///
     /// A closure stored in an array is re-abstracted through an allocated thunk each
-    /// time it is stored or read; jobs kept as fields of the items (`connection.job`)
-    /// and queued through this method are not, so a hot path can queue without
-    /// allocating.
+    /// time it is stored or read; jobs kept as fields of the items (`item.job`) and
+    /// queued through this method are not, so a hot path can queue without allocating.
+    ///
+    /// `job` runs on the calling thread, outside the pool's lock, before its job is
+    /// queued; it may call into the pool (even submit to it).
+    ///
+    /// - Throws: ``WorkerPoolError/shutDown`` once the pool is shut down; jobs queued
+    ///   before that stay queued.
+    public func submit<Items: Collection>(contentsOf items: Items, job: (Items.Element) -> Job) throws(WorkerPoolError) {
+        try queue.submit(contentsOf: items) { .plain(job($0)) }
+    }
+
+    /// Queues `job(item)` for every item, in order, each told its worker's index when it
+    /// runs: ``submit(contentsOf:job:)`` for ``IndexedJob``s.
     ///
     /// - Throws: ``WorkerPoolError/shutDown`` once the pool is shut down.
-    public func submit<Items: Collection>(contentsOf items: Items, job: (Items.Element) -> Job) throws(WorkerPoolError) {
-        try queue.submit(contentsOf: items, job: job)
+    public func submit<Items: Collection>(contentsOf items: Items, indexedJob job: (Items.Element) -> IndexedJob) throws(WorkerPoolError) {
+        try queue.submit(contentsOf: items) { .indexed(job($0)) }
     }
 
     /// Queues `job` if there is room now, without waiting.
@@ -132,7 +155,7 @@ public final class WorkerPool: @unchecked Sendable {
     ///   ``Stats/rejected``); the caller decides what "busy" means.
     @discardableResult
     public func trySubmit(_ job: @escaping Job) -> Bool {
-        queue.trySubmit(job)
+        queue.trySubmit(.plain(job))
     }
 
     /// Stops taking jobs and returns at once; see ``ShutdownMode``. Calling it again is

@@ -22,6 +22,10 @@ struct ByteCount: ExpressibleByArgument, CustomStringConvertible {
         bytes = product
     }
 
+    init(bytes: Int) {
+        self.bytes = bytes
+    }
+
     var description: String { "\(bytes)" }
 
     static var defaultValueDescription: String { "64MiB" }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import CarriagePosix
 import CarriageServer
 import Glibc
 import Logging
@@ -12,26 +13,29 @@ struct Carriaged: ParsableCommand {
         commandName: "carriaged",
         abstract: "Carriage: a multithreaded line-protocol server (libevent loop + a fixed pool of pthread workers).")
 
+    /// The defaults, written once: the server's own.
+    private static let defaults = ServerConfiguration()
+
     @Option(help: "Address to listen on.")
-    var host = "127.0.0.1"
+    var host = defaults.host
 
     @Option(help: "TCP port to listen on; 0 picks a free one (see the 'listening on' line).")
-    var port = 8000
+    var port = defaults.port
 
     @Option(help: "Worker threads (default: the number of cores).")
-    var workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    var workers = defaults.workers
 
     @Option(name: .customLong("max-connections"), help: "Open connections at most; more get 'BUSY too many connections'.")
-    var maxConnections = 10_000
+    var maxConnections = defaults.maxConnections
 
     @Option(name: .customLong("idle-timeout"), help: "Seconds before a silent connection is closed; 0 = never.")
-    var idleTimeout = 300
+    var idleTimeout = defaults.idleTimeoutSeconds
 
     @Option(name: .customLong("max-line-bytes"), help: "Longest request line, LF excluded; longer gets 'ERR line too long' and a close.")
-    var maxLineBytes = 65_536
+    var maxLineBytes = defaults.maxLineBytes
 
     @Option(name: .customLong("max-memory"), help: "Bound on the store's key + value bytes (e.g. 64MiB, 512KiB, 1G).")
-    var maxMemory = ByteCount(argument: "64MiB")!
+    var maxMemory = ByteCount(bytes: defaults.maxMemoryBytes)
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = Logger.Level.info
@@ -53,10 +57,13 @@ struct Carriaged: ParsableCommand {
     func run() throws {
         var daemonizer = daemon ? Daemonizer.detach(logFile: logFile) : nil
         if !daemon, let logFile {
-            let fd = open(logFile, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0o644)
-            guard fd >= 0 else { Self.fail(DaemonError.logFile(path: logFile, reason: String(cString: strerror(errno))), &daemonizer) }
-            dup2(fd, 2)
-            close(fd)
+            do {
+                let fd = try Descriptor.open(logFile, O_WRONLY | O_CREAT | O_APPEND)
+                dup2(fd, 2)
+                Descriptor.close(fd)
+            } catch {
+                Self.fail(DaemonError.logFile(path: logFile, error), &daemonizer)
+            }
         }
         let level = logLevel
         LoggingSystem.bootstrap { label in
@@ -112,7 +119,7 @@ struct Carriaged: ParsableCommand {
 
     private static func fail(_ error: any Error, _ daemonizer: inout Daemonizer?) -> Never {
         daemonizer?.failed("\(error)")
-        StandardError.line("carriaged: \(error)")
+        StandardError.write(line: "carriaged: \(error)")
         Glibc.exit(1)
     }
 
@@ -128,7 +135,7 @@ struct Carriaged: ParsableCommand {
                 Glibc.exit(0)
             }
             let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
-            StandardError.line("carriaged: \(message) (see carriaged --help)")
+            StandardError.write(line: "carriaged: \(message) (see carriaged --help)")
             Glibc.exit(code.rawValue)
         }
     }

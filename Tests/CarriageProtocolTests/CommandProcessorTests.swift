@@ -101,6 +101,19 @@ final class CommandProcessorTests: XCTestCase {
         ], on: processor)
     }
 
+    /// SLEEP blocks through the environment, for exactly the milliseconds asked, and only
+    /// when the request is valid.
+    func testSleepAsksTheEnvironmentToBlock() {
+        let environment = FakeEnvironment()
+        let processor = CommandProcessor(store: Store(maxMemoryBytes: 1 << 20), environment: environment)
+        XCTAssertEqual(run(processor, "SLEEP 60001").0, "ERR usage: SLEEP <ms>\n")
+        XCTAssertEqual(environment.lastBlock.load(ordering: .relaxed), -1)
+        XCTAssertEqual(run(processor, "SLEEP 60000").0, "OK\n")
+        XCTAssertEqual(environment.lastBlock.load(ordering: .relaxed), 60_000)
+        XCTAssertEqual(run(processor, "sleep 7").0, "OK\n")
+        XCTAssertEqual(environment.lastBlock.load(ordering: .relaxed), 7)
+    }
+
     func testSleepThreadStatsUnknown() {
         let (processor, _) = makeProcessor()
         check([

@@ -1,3 +1,4 @@
+import CarriagePosix
 import Foundation
 import Glibc
 import XCTest
@@ -6,7 +7,7 @@ import XCTest
 /// slow readers, limits and faults.
 final class ConnectionLifecycleTests: XCTestCase {
     override func setUp() {
-        raiseOpenFileLimit()
+        OpenFileLimit.raise()
     }
 
     func testTwoThousandIdleConnectionsCostNoThreads() throws {

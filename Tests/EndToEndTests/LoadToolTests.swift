@@ -1,3 +1,4 @@
+import CarriagePosix
 import Foundation
 import Glibc
 import XCTest
@@ -6,7 +7,7 @@ import XCTest
 /// kinds and exit statuses that scripts (bench.sh) rely on.
 final class LoadToolTests: XCTestCase {
     override func setUp() {
-        raiseOpenFileLimit()
+        OpenFileLimit.raise()
     }
 
     func testRequestCountRunVerifiesEveryReplyAndPrintsJSON() throws {

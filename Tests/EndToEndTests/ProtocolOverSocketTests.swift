@@ -1,3 +1,4 @@
+import CarriagePosix
 import Foundation
 import Glibc
 import XCTest
@@ -157,7 +158,7 @@ final class ProtocolOverSocketTests: XCTestCase {
     }
 
     func testHundredClientsIncrementingOneKeyLoseNothing() throws {
-        raiseOpenFileLimit()
+        OpenFileLimit.raise()
         let daemon = try TestDaemon(workers: 4)
         defer { daemon.stopCleanly() }
         let port = daemon.port

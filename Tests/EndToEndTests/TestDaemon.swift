@@ -147,12 +147,3 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
         return ticks / Double(sysconf(Int32(_SC_CLK_TCK)))
     }
 }
-
-/// Raises this process's soft open-file limit to the hard limit (tests open thousands
-/// of sockets).
-func raiseOpenFileLimit() {
-    var limit = rlimit()
-    getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-    limit.rlim_cur = limit.rlim_max
-    setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
-}

@@ -3,19 +3,19 @@ import Glibc
 import Synchronization
 import XCTest
 
-@testable import CarriageProtocol
+import CarriagePosix
 
 private let signalsHandled = Atomic<Int>(0)
 
-final class BlockingSleepTests: XCTestCase {
+final class MonotonicClockTests: XCTestCase {
     func testSleepsAtLeastTheTimeAsked() {
         let clock = ContinuousClock()
         let start = clock.now
-        BlockingSleep.sleep(milliseconds: 30)
+        MonotonicClock.sleep(milliseconds: 30)
         XCTAssertGreaterThanOrEqual(clock.now - start, .milliseconds(30))
         let zeroStart = clock.now
-        BlockingSleep.sleep(milliseconds: 0)
-        BlockingSleep.sleep(milliseconds: -5)
+        MonotonicClock.sleep(milliseconds: 0)
+        MonotonicClock.sleep(milliseconds: -5)
         XCTAssertLessThan(clock.now - zeroStart, .milliseconds(30))
     }
 
@@ -32,7 +32,7 @@ final class BlockingSleepTests: XCTestCase {
         defer { sigaction(SIGUSR1, &previous, nil) }
 
         let box = SleeperBox()
-        let elapsedMilliseconds = SharedCounter()
+        let elapsedMilliseconds = Atomic<Int>(0)
         let done = DispatchSemaphore(value: 0)
         let signalingDone = DispatchSemaphore(value: 0)
         let before = signalsHandled.load(ordering: .relaxed)
@@ -40,11 +40,11 @@ final class BlockingSleepTests: XCTestCase {
             box.thread.store(UInt(pthread_self()), ordering: .releasing)
             let clock = ContinuousClock()
             let start = clock.now
-            BlockingSleep.sleep(milliseconds: 300)
+            MonotonicClock.sleep(milliseconds: 300)
             let elapsed = clock.now - start
-            elapsedMilliseconds.add(
+            elapsedMilliseconds.store(
                 Int(elapsed.components.seconds) * 1000
-                    + Int(elapsed.components.attoseconds / 1_000_000_000_000_000))
+                    + Int(elapsed.components.attoseconds / 1_000_000_000_000_000), ordering: .releasing)
             // Stay alive until the last signal is sent: signalling an ended thread is undefined.
             signalingDone.wait()
             done.signal()
@@ -57,7 +57,21 @@ final class BlockingSleepTests: XCTestCase {
         signalingDone.signal()
         XCTAssertEqual(done.wait(timeout: .now() + 10), .success)
         XCTAssertGreaterThan(signalsHandled.load(ordering: .relaxed), before, "the sleep was never interrupted")
-        XCTAssertGreaterThanOrEqual(elapsedMilliseconds.value, 300)
+        XCTAssertGreaterThanOrEqual(elapsedMilliseconds.load(ordering: .acquiring), 300)
+    }
+}
+
+/// The coarse clock counts whole seconds from its start.
+extension MonotonicClockTests {
+    func testSecondsCountFromInitAndNanosecondsAdvance() {
+        let clock = MonotonicClock()
+        XCTAssertLessThanOrEqual(clock.seconds(), 1)
+        let first = MonotonicClock.nanoseconds()
+        MonotonicClock.sleep(milliseconds: 2)
+        XCTAssertGreaterThanOrEqual(MonotonicClock.nanoseconds() - first, 2_000_000)
+        XCTAssertEqual(MonotonicClock.nanoseconds(fromSeconds: 1.5), 1_500_000_000)
+        XCTAssertEqual(MonotonicClock.nanoseconds(fromSeconds: -1), 0)
+        XCTAssertEqual(MonotonicClock.seconds(fromNanoseconds: 250_000_000), 0.25)
     }
 }
 

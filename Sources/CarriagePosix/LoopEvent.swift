@@ -1,0 +1,138 @@
+import CLibevent
+import Glibc
+
+/// One libevent event on an ``EventLoop``: a timer, a signal, or a descriptor to watch.
+/// It owns its C event: made in `init`, freed in ``free()`` or `deinit`, on every path.
+///
+/// Closure-based: the handler given to `init` runs on the loop thread each time the
+/// event fires. A type that has one event per object and many objects (the server's
+/// connections) subclasses it instead and overrides ``fired(_:)``: the event then costs
+/// no closure and no object beside its owner.
+///
+/// Context pointer: `passUnretained(self)`. The C event lives inside this object and is
+/// freed before the object goes, so the pointer never outlives what it names.
+open class LoopEvent {
+    /// What an event waits for, and why it fired.
+    public struct Events: OptionSet, Sendable {
+        public let rawValue: Int16
+        public init(rawValue: Int16) { self.rawValue = rawValue }
+        public static let timeout = Events(rawValue: Int16(EV_TIMEOUT))
+        public static let read = Events(rawValue: Int16(EV_READ))
+        public static let write = Events(rawValue: Int16(EV_WRITE))
+        public static let signal = Events(rawValue: Int16(EV_SIGNAL))
+        /// Stays pending after it fires.
+        public static let persist = Events(rawValue: Int16(EV_PERSIST))
+        /// Edge-triggered.
+        public static let edgeTriggered = Events(rawValue: Int16(EV_ET))
+        /// The peer closed its side (needs ``EventLoop/Features/earlyClose``).
+        public static let closed = Events(rawValue: Int16(EV_CLOSED))
+    }
+
+    private let loop: EventLoop
+    private let events: Events
+    private let handler: ((Events) -> Void)?
+    /// A timer's interval in microseconds, re-used by `add()`; -1 for none. (An Int,
+    /// not a `timeval?`: connections subclass this type, and every byte counts there.)
+    private let intervalMicroseconds: Int
+    /// The C event; nil once freed.
+    private var handle: OpaquePointer?
+
+    /// The one C callback of every event.
+    private static let trampoline: event_callback_fn = { _, what, context in
+        LoopEvent.from(context: context).fired(Events(rawValue: what))
+    }
+
+    /// The one way back from a libevent context pointer to its event.
+    private static func from(context: UnsafeMutableRawPointer?) -> LoopEvent {
+        Unmanaged<LoopEvent>.fromOpaque(context!).takeUnretainedValue()
+    }
+
+    /// An event on `fd` (-1 for a timer), not yet pending: call ``add(timeout:)``.
+    /// A subclass passes no handler and overrides ``fired(_:)``.
+    public init(loop: EventLoop, fd: Int32, events: Events, interval seconds: Double? = nil,
+                handler: ((Events) -> Void)? = nil) throws(EventLoopError) {
+        self.loop = loop
+        self.events = events
+        self.handler = handler
+        self.intervalMicroseconds = seconds.map { Int(($0 * 1_000_000).rounded()) } ?? -1
+        // passUnretained: see the type's comment.
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        let made = events.contains(.signal)
+            ? carriage_evsignal_new(loop.base, fd, Self.trampoline, context)
+            : event_new(loop.base, fd, events.rawValue, Self.trampoline, context)
+        guard let made else { throw .cannotCreate("an event", lastErrno("event_new")) }
+        handle = made
+    }
+
+    deinit {
+        free()
+    }
+
+    /// Called on the loop thread when the event fires; runs the handler.
+    open func fired(_ events: Events) {
+        handler?(events)
+    }
+
+    /// Makes the event pending (again). It also fires after `timeout` seconds, or after
+    /// the interval given at `init` for a timer.
+    public final func add(timeout seconds: Double? = nil) {
+        guard let handle else { return }
+        let microseconds = seconds.map { Int(($0 * 1_000_000).rounded()) } ?? intervalMicroseconds
+        if microseconds >= 0 {
+            var interval = timeval(tv_sec: microseconds / 1_000_000, tv_usec: microseconds % 1_000_000)
+            _ = event_add(handle, &interval)
+        } else {
+            _ = event_add(handle, nil)
+        }
+    }
+
+    /// Stops the event from firing until ``add(timeout:)``; harmless when not pending.
+    public final func remove() {
+        guard let handle else { return }
+        _ = event_del(handle)
+    }
+
+    /// Points the (non-pending) event at another descriptor, reusing its memory: a
+    /// client that opens a socket per request must not allocate for it.
+    public final func reassign(fd: Int32) {
+        guard let handle else { return }
+        _ = event_del(handle)
+        _ = event_assign(handle, loop.base, fd, events.rawValue, Self.trampoline, Unmanaged.passUnretained(self).toOpaque())
+    }
+
+    /// Frees the C event now (it never fires again); later calls do nothing.
+    public final func free() {
+        if let handle {
+            event_free(handle)
+            self.handle = nil
+        }
+    }
+
+}
+
+extension LoopEvent {
+    /// A timer, not yet pending: `handler` runs `seconds` after each ``add(timeout:)``,
+    /// and every `seconds` after that if `repeating`.
+    package static func timer(on loop: EventLoop, seconds: Double, repeating: Bool,
+                              _ handler: @escaping () -> Void) throws(EventLoopError) -> LoopEvent {
+        try LoopEvent(loop: loop, fd: -1, events: repeating ? .persist : [], interval: seconds) { _ in handler() }
+    }
+
+    /// A persistent signal event, pending at once; `handler` runs on the loop thread
+    /// after the signal arrives. While it exists libevent owns the signal's disposition,
+    /// and it puts back the one it found when the event is freed.
+    package static func signal(on loop: EventLoop, _ number: Int32,
+                               _ handler: @escaping () -> Void) throws(EventLoopError) -> LoopEvent {
+        let event = try LoopEvent(loop: loop, fd: number, events: [.signal, .persist]) { _ in handler() }
+        event.add()
+        return event
+    }
+
+    /// A persistent, level-triggered read event on `fd`, pending at once.
+    package static func readable(on loop: EventLoop, fd: Int32,
+                                 _ handler: @escaping () -> Void) throws(EventLoopError) -> LoopEvent {
+        let event = try LoopEvent(loop: loop, fd: fd, events: [.read, .persist]) { _ in handler() }
+        event.add()
+        return event
+    }
+}

@@ -12,6 +12,9 @@ enum ErrorKind: Int, CaseIterable, Sendable {
     case timeout
     /// A complete reply that is not what the protocol says (or bytes nobody asked for).
     case wrongReply
+    /// The server refused a request that was not meant to fail (`ERR ...`, `ERROR`,
+    /// `CLIENT_ERROR`, `-ERR`): a typo in `--request`, a full store, a counter that is text.
+    case errorReply
     /// The server refused the connection (`BUSY`, "too many connections").
     case busy
 
@@ -22,6 +25,7 @@ enum ErrorKind: Int, CaseIterable, Sendable {
         case .closed: return "closed"
         case .timeout: return "timeout"
         case .wrongReply: return "wrong_reply"
+        case .errorReply: return "error_reply"
         case .busy: return "busy"
         }
     }

@@ -14,8 +14,10 @@ enum ExpectedReply: Sendable, Equatable {
     case line(SegmentRange)
     /// Exactly one of these lines (each piece a whole line).
     case oneOfLines(SegmentRange)
+    /// Any error reply of the protocol (a request marked `!`, meant to fail).
+    case errorReply
 
-    // Carriage (PROTOCOL.md).
+    // Carriage (the line protocol; README.md, "The protocol").
     /// `OK` or `OK <anything>` (THREAD, CAP of a keyed text).
     case carriageOK
     /// `OK <value>` or `NONE` (GET).

@@ -125,8 +125,7 @@ struct LoadCommand: ParsableCommand {
         }
         print(json ? report.json() : report.text())
         if report.stopReason == .unreachable {
-            let reason = report.stats.firstConnectError?.reason ?? "no connection"
-            throw .unreachable("cannot connect to \(report.plan.address): \(reason)")
+            throw .unreachable(address: "\(report.plan.address)", report.stats.firstConnectError)
         }
         if report.stopReason == .stalled {
             StandardError.write(line: "carriage-load: stopped early: nothing was answered for \(timeout) s")

@@ -29,7 +29,7 @@ struct LoadRun {
             } catch {
                 InterruptFlag.raised.store(true, ordering: .relaxed)
                 running.forEach { $0.join() }
-                throw .system("cannot start a load thread: \(error)")
+                throw .thread(error)
             }
         }
 

@@ -67,7 +67,7 @@ final class LoadThread: @unchecked Sendable {
         do {
             self.loop = try EventLoop()
         } catch {
-            throw .system("\(error)")
+            throw .eventLoop(error)
         }
         self.address = plan.address
         // Each thread compiles its own mix from the checked templates: no shared buffers.
@@ -204,9 +204,14 @@ final class LoadThread: @unchecked Sendable {
 
     func failed(_ outcome: ReplyOutcome, template: Int, reply: UnsafeRawBufferPointer) {
         outstanding -= 1
-        let kind: ErrorKind = outcome == .busy ? .busy : .wrongReply
+        let kind: ErrorKind
+        switch outcome {
+        case .busy: kind = .busy
+        case .error: kind = .errorReply
+        case .ok, .wrong: kind = .wrongReply
+        }
         stats.count(kind)
-        stats.sample("\(kind == .busy ? "busy" : "wrong") reply to '\(mix.source(template))': '\(ReplyLine.sample(reply, trimmingTerminator: true))'")
+        stats.sample("\(kind == .busy ? "busy" : kind == .errorReply ? "error" : "wrong") reply to '\(mix.source(template))': '\(ReplyLine.sample(reply, trimmingTerminator: true))'")
         if remaining == 0 && outstanding == 0 { finish(.requests) }
     }
 
@@ -258,7 +263,7 @@ final class LoadThread: @unchecked Sendable {
             return
         }
         let activity = stats.requests + stats.connects + stats.errors[ErrorKind.wrongReply.rawValue]
-            + stats.errors[ErrorKind.busy.rawValue]
+            + stats.errors[ErrorKind.errorReply.rawValue] + stats.errors[ErrorKind.busy.rawValue]
         if activity != lastActivity {
             lastActivity = activity
             lastProgress = now

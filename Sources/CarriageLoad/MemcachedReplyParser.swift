@@ -3,7 +3,7 @@
 struct MemcachedReplyParser: ReplyParser {
     init() {}
 
-    static func expectation(for text: String) throws(LoadError) -> Expectation {
+    static func expectation(for text: String, expectsError: Bool) throws(LoadError) -> Expectation {
         // Storage commands carry a data block after the command line's CRLF.
         let parts = text.split(separator: "\r\n", maxSplits: 1, omittingEmptySubsequences: false)
         let commandLine = String(parts[0])
@@ -21,6 +21,8 @@ struct MemcachedReplyParser: ReplyParser {
         if !storage.contains(verb) {
             try need(data == nil, "\(verb) ... (no data block)")
         }
+        // Meant to fail: any of memcached's error lines is right.
+        if expectsError { return Expectation(.errorReply) }
         switch verb {
         case "version":
             try need(tokens.count == 1, "version")
@@ -52,7 +54,7 @@ struct MemcachedReplyParser: ReplyParser {
             try need(tokens.count == 3, "touch <key> <exptime>")
             return .oneOf(["TOUCHED", "NOT_FOUND"])
         default:
-            throw .badOption("unsupported memcached command '\(verb)' (use version, get, gets, set, add, replace, append, prepend, cas, incr, decr, delete, touch)")
+            throw .badOption("unsupported memcached command '\(verb)' (use version, get, gets, set, add, replace, append, prepend, cas, incr, decr, delete, touch; start the line with ! if an error is what you mean to measure)")
         }
     }
 
@@ -66,6 +68,8 @@ struct MemcachedReplyParser: ReplyParser {
             ok = mix.matches(text, range, key: key)
         case .oneOfLines(let range):
             ok = mix.matchesOneOf(text, range)
+        case .errorReply:
+            ok = Self.isError(text)
         case .memcachedVersion:
             ok = ReplyLine.hasPrefix(text, "VERSION ")
         case .memcachedCounter:
@@ -106,8 +110,14 @@ struct MemcachedReplyParser: ReplyParser {
         return nil
     }
 
-    /// memcached refuses a connection over `-c` with this error, then closes it.
+    /// `ERROR`, `CLIENT_ERROR <reason>` or `SERVER_ERROR <reason>`.
+    private static func isError(_ text: UnsafeRawBufferPointer) -> Bool {
+        ReplyLine.equals(text, "ERROR") || ReplyLine.hasPrefix(text, "CLIENT_ERROR") || ReplyLine.hasPrefix(text, "SERVER_ERROR")
+    }
+
+    /// memcached refuses a connection over `-c` with an error that says so, then closes it.
     private static func failure(_ text: UnsafeRawBufferPointer) -> ReplyOutcome {
-        ReplyLine.contains(text, "Too many open connections") ? .busy : .wrong
+        if ReplyLine.isBusy(text) { return .busy }
+        return isError(text) ? .error : .wrong
     }
 }

@@ -3,7 +3,7 @@
 struct RedisReplyParser: ReplyParser {
     init() {}
 
-    static func expectation(for text: String) throws(LoadError) -> Expectation {
+    static func expectation(for text: String, expectsError: Bool) throws(LoadError) -> Expectation {
         if text.contains("\n") || text.contains("\r") {
             throw .badOption("a Redis inline command is one line (no \\r or \\n)")
         }
@@ -11,6 +11,7 @@ struct RedisReplyParser: ReplyParser {
         func need(_ ok: Bool, _ form: String) throws(LoadError) {
             if !ok { throw .badOption("expected the form `\(form)`") }
         }
+        if expectsError { return Expectation(.errorReply) }
         switch tokens[0].uppercased() {
         case "PING":
             try need(tokens.count <= 2, "PING [<message>]")
@@ -75,7 +76,8 @@ struct RedisReplyParser: ReplyParser {
         if end < 0 { return ParsedReply(length: line.next, outcome: .wrong) }
         let type = text.count > 0 ? text[0] : 0
         if type == UInt8(ascii: "-") {
-            return ParsedReply(length: end, outcome: ReplyLine.contains(text, "max number of clients") ? .busy : .wrong)
+            if case .errorReply = expecting { return ParsedReply(length: end, outcome: .ok) }
+            return ParsedReply(length: end, outcome: ReplyLine.isBusy(text) ? .busy : .error)
         }
         let ok: Bool
         switch expecting {

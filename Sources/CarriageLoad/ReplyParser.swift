@@ -4,6 +4,9 @@ enum ReplyOutcome: Sendable {
     case ok
     /// A complete reply, but not the right one (wrong status word or payload).
     case wrong
+    /// The server refused the request (`ERR ...`, memcached's `ERROR`/`CLIENT_ERROR`/
+    /// `SERVER_ERROR`, a Redis `-ERR`) where it was not meant to fail.
+    case error
     /// The server refused the connection (Carriage `BUSY`, memcached or Redis "too many
     /// connections"); it closes the connection next.
     case busy
@@ -24,8 +27,10 @@ protocol ReplyParser {
 
     /// The reply that the request `text` (expanded, `RequestTemplate.keyMarker` for the
     /// key, no terminator) must get; throws `.badOption` with a short reason for requests
-    /// the tool cannot drive (wrong shape, no reply, closes the connection).
-    static func expectation(for text: String) throws(LoadError) -> Expectation
+    /// the tool cannot drive (unknown to the protocol, wrong shape, no reply, closes the
+    /// connection). `expectsError`: the user marked the request as meant to fail (`!`),
+    /// so its right reply is the protocol's error.
+    static func expectation(for text: String, expectsError: Bool) throws(LoadError) -> Expectation
 
     /// The reply at the front of `bytes`, or nil while it is incomplete. `key` is the key
     /// the request was rendered with (empty when it had none).

@@ -1,7 +1,9 @@
 /// One `--request` flag, checked and split into wire bytes, ready for a `RequestMix`.
 ///
-/// Syntax: `[WEIGHT:]LINE`. `WEIGHT` is a positive integer (default 1): a template is picked
-/// with probability weight / total weight. In `LINE`:
+/// Syntax: `[WEIGHT:][!]LINE`. `WEIGHT` is a positive integer (default 1): a template is
+/// picked with probability weight / total weight. `!` marks a request meant to fail: its
+/// right reply is the protocol's error (without it, an error reply counts as an error,
+/// and a request the protocol refuses outright is refused at start). In `LINE`:
 /// - `%k` is a key drawn at random from the key range for each request (the same key for
 ///   every `%k` of that request);
 /// - `%v` is the value (`--value-size` bytes), `%n` its length in decimal, `%%` a `%`;
@@ -15,6 +17,8 @@ struct RequestTemplate: Sendable {
     /// The flag as given, for messages.
     let source: String
     let weight: Int
+    /// Marked `!`: meant to fail.
+    let expectsError: Bool
     /// The request's wire bytes, split where the key goes.
     let requestPieces: [[UInt8]]
     /// The correct reply; its segment ranges index `expectedPieces`.
@@ -34,18 +38,21 @@ struct RequestTemplate: Sendable {
             weight = parsed
             body = body[body.index(after: colon)...]
         }
+        let expectsError = body.first == "!"
+        if expectsError { body = body.dropFirst() }
         let text = try Self.expand(body, spec: spec, value: value)
         guard !text.isEmpty, text.first != " " else {
             throw .badOption("--request '\(spec)': the request line is empty or starts with a space")
         }
         let shape: Expectation
         do {
-            shape = try wire.parserType.expectation(for: text)
+            shape = try wire.parserType.expectation(for: text, expectsError: expectsError)
         } catch {
             throw .badOption("--request '\(spec)': \(error.description)")
         }
         self.source = spec
         self.weight = weight
+        self.expectsError = expectsError
         self.requestPieces = (text + wire.lineTerminator)
             .split(separator: Self.keyMarker, omittingEmptySubsequences: false)
             .map { Array($0.utf8) }

@@ -1,6 +1,6 @@
 extension Array where Element == UInt8 {
     /// Appends the UTF-8 bytes of a literal, without building a String.
-    mutating func append(static text: StaticString) {
+    package mutating func append(static text: StaticString) {
         text.withUTF8Buffer { append(contentsOf: $0) }
     }
 }

@@ -5,10 +5,10 @@
 /// `ǆemal` gives `ǅemal` (titlecase, not uppercase), a leading `ß` gives `Ss`, a later `ß`
 /// stays `ß`, `İ` lower-cases to `i̇`. A capital sigma becomes final `ς` where Unicode's
 /// Final_Sigma context says so (after a cased letter, not before one), as Python does.
-enum Capitalization {
+package enum Capitalization {
     /// Appends the capitalized form of `text`, which must be valid UTF-8, to `output`.
     /// Ill-formed sequences, should any reach it, come out as U+FFFD.
-    static func appendCapitalized(_ text: ArraySlice<UInt8>, to output: inout [UInt8]) {
+    package static func appendCapitalized(_ text: ArraySlice<UInt8>, to output: inout [UInt8]) {
         let ascii = text.withUnsafeBufferPointer { UTF8Validation.isASCII($0) }
         if ascii {
             appendCapitalizedASCII(text, to: &output)

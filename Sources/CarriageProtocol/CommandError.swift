@@ -1,5 +1,5 @@
-/// Why a request was refused, with the exact reply PROTOCOL.md gives for it.
-enum CommandError: Error, Equatable, Sendable {
+/// Why a request was refused, with the exact reply the line protocol gives for it.
+package enum CommandError: Error, Equatable, Sendable {
     case unknownCommand
     case usage(Verb)
     case invalidKey
@@ -18,7 +18,7 @@ enum CommandError: Error, Equatable, Sendable {
     }
 
     /// Appends the reply line, `ERR <reason>\n`, to `output`.
-    func appendReply(to output: inout [UInt8]) {
+    package func appendReply(to output: inout [UInt8]) {
         switch self {
         case .unknownCommand: output.append(static: "ERR unknown command\n")
         case .usage(let verb):

@@ -55,11 +55,12 @@ public final class CommandProcessor: Sendable {
             output.append(static: "OK\n")
         case .get(let key):
             if let value = store.value(forKey: line[key]) {
-                output.append(static: "OK ")
+                appendWord(Reply.ok, to: &output)
                 output.append(contentsOf: value)
                 output.append(static: "\n")
             } else {
-                output.append(static: "NONE\n")
+                output.append(static: Reply.none)
+                output.append(static: "\n")
             }
         case .del(let key):
             output.append(static: store.removeValue(forKey: line[key]) ? "OK 1\n" : "OK 0\n")
@@ -89,7 +90,8 @@ public final class CommandProcessor: Sendable {
             }
             appendStat("keys", store.keyCount, to: &output)
             appendStat("bytes_stored", store.bytesStored, to: &output)
-            output.append(static: "END\n")
+            output.append(static: Reply.end)
+            output.append(static: "\n")
         case .quit:
             output.append(static: "OK BYE\n")
             return .close
@@ -97,14 +99,20 @@ public final class CommandProcessor: Sendable {
         return .keepOpen
     }
 
+    /// `word` and the space after it.
+    private func appendWord(_ word: StaticString, to output: inout [UInt8]) {
+        output.append(static: word)
+        output.append(static: " ")
+    }
+
     private func appendInteger(_ value: Int64, to output: inout [UInt8]) {
-        output.append(static: "OK ")
+        appendWord(Reply.ok, to: &output)
         DecimalInteger.append(value, to: &output)
         output.append(static: "\n")
     }
 
     private func appendStat(_ name: String, _ value: Int, to output: inout [UInt8]) {
-        output.append(static: "STAT ")
+        appendWord(Reply.stat, to: &output)
         output.append(contentsOf: name.utf8)
         output.append(static: " ")
         DecimalInteger.append(value, to: &output)

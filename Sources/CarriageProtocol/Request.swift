@@ -9,7 +9,7 @@
 /// keys have no space), `SET k v w` stores `v w`, `INCR k 1 2` has the delta `1 2` (not an
 /// integer). A request that takes no argument must end right after its verb: `PING ` (with a
 /// space) is a usage error.
-enum Request: Equatable, Sendable {
+package enum Request: Equatable, Sendable {
     case ping
     case echo(text: Range<Int>)
     case cap(text: Range<Int>)
@@ -24,7 +24,7 @@ enum Request: Equatable, Sendable {
     case quit
 
     /// The longest `SLEEP`, in milliseconds.
-    static let maxSleepMilliseconds = 60_000
+    package static let maxSleepMilliseconds = 60_000
 
     private static let space = UInt8(ascii: " ")
 
@@ -33,7 +33,7 @@ enum Request: Equatable, Sendable {
     ///
     /// Errors are checked in this order: UTF-8 (the whole line), verb, shape of the
     /// arguments, key, then delta or milliseconds.
-    init(parsing line: ArraySlice<UInt8>) throws(CommandError) {
+    package init(parsing line: ArraySlice<UInt8>) throws(CommandError) {
         self = try line.withUnsafeBufferPointer { (buffer) throws(CommandError) -> Request in
             let request = try Request(parsing: buffer)
             return request.offset(by: line.startIndex)

@@ -1,5 +1,5 @@
 /// The verbs of protocol version 1.
-enum Verb: CaseIterable, Sendable {
+package enum Verb: CaseIterable, Sendable {
     case ping, echo, cap, sleep, set, get, del, incr, decr, thread, stats, quit
 
     /// The verb spelled by `bytes`, compared case-insensitively, or `nil` for an unknown verb.
@@ -34,8 +34,9 @@ enum Verb: CaseIterable, Sendable {
         }
     }
 
-    /// The request's form from PROTOCOL.md, as its usage error shows it.
-    var usage: StaticString {
+    /// The request's form (see the line protocol's documentation), as its usage error
+    /// shows it.
+    package var usage: StaticString {
         switch self {
         case .ping: "PING"
         case .echo: "ECHO <text>"

@@ -255,7 +255,7 @@ final class ConnectionWorker: @unchecked Sendable {
     }
 
     private func lineTooLong(_ c: Connection) {
-        out.append(contentsOf: "ERR line too long\n".utf8)
+        out.append(static: Reply.lineTooLong)
         c.closeAfterFlush = true
     }
 

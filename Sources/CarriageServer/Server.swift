@@ -195,7 +195,7 @@ public final class Server: @unchecked Sendable {
             return
         }
         if counters.connectionsCurrent.load(ordering: .relaxed) >= configuration.maxConnections {
-            Socket.sendNotice(fd, "BUSY too many connections\n")
+            Socket.sendNotice(fd, Reply.tooManyConnections)
             Socket.close(fd)
             counters.connectionsRejected.add(1, ordering: .relaxed)
             if !rejecting {

@@ -90,9 +90,8 @@ final class DaemonTests: XCTestCase {
         // Ctrl-C pressed again and again: the first starts the shutdown, the rest are
         // ignored, right up to the exit.
         let deadline = Date(timeIntervalSinceNow: 10)
-        while daemon.process.isRunning && Date() < deadline {
+        while !daemon.exit.wait(timeout: 0.0005) && Date() < deadline {
             kill(daemon.pid, SIGINT)
-            usleep(500)
         }
         XCTAssertEqual(daemon.stop(signal: SIGINT), 0)
         XCTAssertEqual(daemon.process.terminationReason, .exit)
@@ -115,6 +114,7 @@ final class DaemonTests: XCTestCase {
         // Detached: its own session.
         XCTAssertEqual(getsid(pid), pid)
         kill(pid, SIGTERM)
+        // Not our child (it detached), so there is no exit to await: look until it is gone.
         let deadline = Date(timeIntervalSinceNow: 10)
         while kill(pid, 0) == 0 && Date() < deadline { usleep(10_000) }
         XCTAssertNotEqual(kill(pid, 0), 0, "the daemon is still running")
@@ -141,8 +141,7 @@ final class DaemonTests: XCTestCase {
         let client = try daemon.connect()
         XCTAssertEqual(try client.request("QUIT"), "OK BYE")
         XCTAssertTrue(try client.isClosedByServer())
-        let deadline = Date(timeIntervalSinceNow: 5)
-        while !daemon.stderrText.contains("connection closed") && Date() < deadline { usleep(10_000) }
+        XCTAssertTrue(daemon.awaitLog(containing: "connection closed"), daemon.stderrText)
         XCTAssertTrue(daemon.stderrText.contains("connection opened"))
         XCTAssertTrue(daemon.stderrText.range(of: #"worker=worker-[01].*connection closed"#, options: .regularExpression) != nil,
                       daemon.stderrText)

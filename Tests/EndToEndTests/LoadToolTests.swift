@@ -25,7 +25,7 @@ final class LoadToolTests: XCTestCase {
             XCTAssertNotNil(latency[key] as? Double, "latency_us.\(key) in \(run.stdout)")
         }
         let kinds = try XCTUnwrap(json["errors_by_kind"] as? [String: Int], run.stdout)
-        XCTAssertEqual(Set(kinds.keys), ["connect_failed", "reset", "closed", "timeout", "wrong_reply", "busy"])
+        XCTAssertEqual(Set(kinds.keys), ["connect_failed", "reset", "closed", "timeout", "wrong_reply", "error_reply", "busy"])
         let stats = try daemon.connect().stats()
         XCTAssertGreaterThanOrEqual(stats["requests_total"] ?? 0, 2000)
         daemon.stopCleanly()
@@ -74,6 +74,40 @@ final class LoadToolTests: XCTestCase {
         let kinds = try XCTUnwrap(try run.json()["errors_by_kind"] as? [String: Int], run.stdout)
         XCTAssertEqual(kinds["wrong_reply"], 50, run.stdout)
         XCTAssertTrue(run.stderr.contains("wrong reply to 'PING': 'OK PONG'"), run.stderr)
+        daemon.stopCleanly()
+    }
+
+    /// The tool and the server share the protocol's code: the server's CAP of a Greek
+    /// word (final sigma) is the reply the tool expects.
+    func testCapOfGreekAgreesWithTheServer() throws {
+        let daemon = try TestDaemon()
+        let run = try LoadToolRun(["--port", "\(daemon.port)", "--requests", "200", "--connections", "2",
+                                   "--request", "CAP ΟΔΟΣ", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try run.json()["requests"] as? Int, 200, run.stdout)
+        daemon.stopCleanly()
+    }
+
+    /// A typo is refused at start; an error reply counts, unless the request is marked
+    /// as meant to fail.
+    func testErrorRepliesCountUnlessTheRequestIsMeantToFail() throws {
+        let typo = try LoadToolRun(["--request", "FOO bar"])
+        XCTAssertEqual(typo.status, 64)
+        XCTAssertEqual(typo.stderr, "carriage-load: --request 'FOO bar': the server refuses it with `ERR unknown command` (start the line with ! if that error is what you mean to measure)\n")
+
+        let daemon = try TestDaemon()
+        XCTAssertEqual(try daemon.connect().request("SET text abc"), "OK")
+        let counted = try LoadToolRun(["--port", "\(daemon.port)", "--requests", "20", "--connections", "1",
+                                       "--request", "INCR text", "--json"])
+        XCTAssertEqual(counted.status, 1, counted.stderr)
+        let kinds = try XCTUnwrap(try counted.json()["errors_by_kind"] as? [String: Int], counted.stdout)
+        XCTAssertEqual(kinds["error_reply"], 20, counted.stdout)
+        XCTAssertTrue(counted.stderr.contains("error reply to 'INCR text': 'ERR value is not an integer'"), counted.stderr)
+
+        let meant = try LoadToolRun(["--port", "\(daemon.port)", "--requests", "20", "--connections", "1",
+                                     "--request", "!INCR text", "--request", "!FOO bar", "--json"])
+        XCTAssertEqual(meant.status, 0, meant.stderr)
+        XCTAssertEqual(try meant.json()["requests"] as? Int, 20, meant.stdout)
         daemon.stopCleanly()
     }
 
@@ -128,10 +162,9 @@ private struct LoadToolRun {
         process.arguments = arguments
         process.standardOutput = try FileHandle(forWritingTo: outURL)
         process.standardError = try FileHandle(forWritingTo: errURL)
+        let exit = ExitWatch(process)
         try process.run()
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
+        if !exit.wait(timeout: timeout) {
             kill(process.processIdentifier, SIGKILL)
             XCTFail("carriage-load \(arguments) ran over \(timeout) s")
         }

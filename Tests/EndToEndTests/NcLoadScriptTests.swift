@@ -29,10 +29,9 @@ final class NcLoadScriptTests: XCTestCase {
         let handle = try FileHandle(forWritingTo: log)
         process.standardOutput = handle
         process.standardError = handle
+        let exit = ExitWatch(process)
         try process.run()
-        let deadline = Date(timeIntervalSinceNow: 180)
-        while process.isRunning && Date() < deadline { usleep(20_000) }
-        if process.isRunning {
+        if !exit.wait(timeout: 180) {
             kill(process.processIdentifier, SIGTERM)
             XCTFail("nc-load.sh \(arguments) ran over 180 s")
         }

@@ -17,6 +17,10 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
     private let lock = NSLock()
     private var log = Data()
     private let drained = DispatchSemaphore(value: 0)
+    /// Signalled on every append to `log`, for `awaitLog`.
+    private let logged = NSCondition()
+    /// The daemon's exit, as an event.
+    let exit: ExitWatch
 
     var pid: Int32 { process.processIdentifier }
 
@@ -31,6 +35,7 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
         process.arguments = Array(command.dropFirst())
         process.standardError = errorPipe
         process.standardOutput = FileHandle.nullDevice
+        exit = ExitWatch(process)
         try process.run()
         let reader = errorPipe.fileHandleForReading
         var seen = Data()
@@ -64,6 +69,18 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
 
     private func append(_ data: Data) {
         lock.lock(); log.append(data); lock.unlock()
+        logged.broadcast()
+    }
+
+    /// Waits (at most `timeout` s) until the daemon's standard error contains `text`.
+    func awaitLog(containing text: String, timeout: Double = 5) -> Bool {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        logged.lock()
+        defer { logged.unlock() }
+        while !stderrText.contains(text) {
+            if !logged.wait(until: deadline) { return stderrText.contains(text) }
+        }
+        return true
     }
 
     /// Everything the daemon wrote to standard error so far.
@@ -79,10 +96,8 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
     /// Sends `signal` and waits (at most `timeout` s) for the exit; returns the status.
     @discardableResult
     func stop(signal: Int32 = SIGTERM, timeout: Double = 20, file: StaticString = #filePath, line: UInt = #line) -> Int32 {
-        if process.isRunning { kill(pid, signal) }
-        let deadline = Date(timeIntervalSinceNow: timeout)
-        while process.isRunning && Date() < deadline { usleep(10_000) }
-        if process.isRunning {
+        if !exit.hasExited { kill(pid, signal) }
+        if !exit.wait(timeout: timeout) {
             XCTFail("carriaged did not exit within \(timeout) s of signal \(signal)", file: file, line: line)
             kill(pid, SIGKILL)
             process.waitUntilExit()
@@ -100,7 +115,7 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
     }
 
     deinit {
-        if process.isRunning {
+        if !exit.hasExited {
             kill(pid, SIGKILL)
             process.waitUntilExit()
         }

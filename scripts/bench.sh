@@ -5,7 +5,7 @@
 # medians and writes it to bench-results/bench-<date>.txt (with the raw runs beside it).
 #
 #   scripts/bench.sh [--quick] [--duration S] [--reps N] [--servers LIST]
-#                    [--scenarios LIST] [--idle N] [--tool-threads N]
+#                    [--scenarios LIST] [--idle N] [--tool-threads N] [--baseline REV]
 #
 #   --duration S      seconds of load per run (default 5; env BENCH_DURATION)
 #   --reps N          times the whole set repeats; medians over them (default 3;
@@ -15,6 +15,9 @@
 #   --scenarios LIST  comma-separated, from S1,S2,S3,S4,S5,S6 (default all)
 #   --idle N          idle connections in S4 (default 10000)
 #   --tool-threads N  carriage-load threads (default 1)
+#   --baseline REV    also run carriaged built from git revision REV (e.g. HEAD~1), as
+#                     the server "baseline", interleaved with the others: an A/B of a
+#                     change in one run (built in .build-baseline/ from a git worktree)
 #
 # Scenarios (every reply is checked by carriage-load; errors are shown, never dropped):
 #   S1  keep-alive request/response: 50 connections, pipeline 1, PING
@@ -50,6 +53,7 @@ idle=10000
 servers="carriaged,memcached,redis"
 scenarios="S1,S2,S3,S4,S5,S6"
 tool_threads=1
+baseline=""
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 die() { echo "bench: $*" >&2; exit 2; }
@@ -63,6 +67,7 @@ while [ $# -gt 0 ]; do
         --scenarios) scenarios="${2:-}"; shift 2 ;;
         --idle) idle="${2:-}"; shift 2 ;;
         --tool-threads) tool_threads="${2:-}"; shift 2 ;;
+        --baseline) baseline="${2:-}"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
@@ -97,6 +102,7 @@ stop_server() {
 }
 cleanup() {
     for name in "${!pid_of[@]}"; do stop_server "$name"; done
+    [ -d "$work/baseline" ] && git -C "$root" worktree remove --force "$work/baseline" >/dev/null 2>&1
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -111,6 +117,15 @@ swift build -c release --product carriaged ${CARRIAGE_BUILD_ARGS:-} >"$work/buil
 # shellcheck disable=SC2086
 bin="$(swift build -c release --show-bin-path ${CARRIAGE_BUILD_ARGS:-})"
 load="$bin/carriage-load"
+baseline_bin=""
+if [ -n "$baseline" ]; then
+    rev="$(git rev-parse --verify "$baseline^{commit}" 2>/dev/null)" || die "--baseline: no such revision '$baseline'"
+    echo "bench: building release carriaged at $baseline (${rev:0:10}) as the baseline" >&2
+    git worktree add --detach "$work/baseline" "$rev" >"$work/worktree.log" 2>&1 || { cat "$work/worktree.log" >&2; die "git worktree add failed"; }
+    swift build -c release --product carriaged --package-path "$work/baseline" --scratch-path "$root/.build-baseline" \
+        >"$work/build-baseline.log" 2>&1 || { tail -30 "$work/build-baseline.log" >&2; die "baseline build failed"; }
+    baseline_bin="$(swift build -c release --package-path "$work/baseline" --scratch-path "$root/.build-baseline" --show-bin-path)/carriaged"
+fi
 
 # --- peers -------------------------------------------------------------------------
 want() { [[ ",$servers," == *",$1,"* ]]; }
@@ -126,6 +141,7 @@ install_peer() {  # $1 = binary, $2 = Debian package
 }
 active=()
 want carriaged && active+=(carriaged)
+[ -n "$baseline_bin" ] && active+=(baseline)
 if want memcached && install_peer memcached memcached; then active+=(memcached); fi
 if want redis && install_peer redis-server redis-server; then active+=(redis); fi
 [ ${#active[@]} -gt 0 ] || die "no server to benchmark"
@@ -152,13 +168,15 @@ wait_ready() {  # $1 = name, $2 = probe command
 start_server() {
     local name=$1 port
     case "$name" in
-        carriaged)
-            "$bin/carriaged" --host 127.0.0.1 --port 0 --workers "$cores" --max-connections 20000 \
-                --idle-timeout 0 2>"$work/carriaged.log" &
-            pid_of[carriaged]=$!
-            wait_ready carriaged "grep -q 'listening on' '$work/carriaged.log'"
-            port_of[carriaged]="$(grep -o 'listening on [^ ]*' "$work/carriaged.log" | head -1 | sed 's/.*://')"
-            proto_of[carriaged]=carriage
+        carriaged|baseline)
+            local binary="$bin/carriaged"
+            [ "$name" = baseline ] && binary="$baseline_bin"
+            "$binary" --host 127.0.0.1 --port 0 --workers "$cores" --max-connections 20000 \
+                --idle-timeout 0 2>"$work/$name.log" &
+            pid_of[$name]=$!
+            wait_ready "$name" "grep -q 'listening on' '$work/$name.log'"
+            port_of[$name]="$(grep -o 'listening on [^ ]*' "$work/$name.log" | head -1 | sed 's/.*://')"
+            proto_of[$name]=carriage
             ;;
         memcached)
             port="$(free_port)"
@@ -301,6 +319,7 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
     for name in "${active[@]}"; do
         case "$name" in
             carriaged) echo "  carriaged: --workers $cores --max-connections 20000 --idle-timeout 0" ;;
+            baseline) echo "  baseline: carriaged at $baseline (${rev:0:10}), the same flags" ;;
             memcached) echo "  memcached $(memcached -V 2>/dev/null | awk '{ print $2 }'): -t $cores -c 20000 -m 1024" ;;
             redis) echo "  redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'): --save '' --appendonly no --maxclients 20000" ;;
         esac

@@ -99,7 +99,7 @@ counter="$run_id:counter"
 
 # Expected replies: `=TEXT` is the exact reply line, `~REGEX` an extended regex, and
 # `*STATS` a STATS block (`STAT` lines, then `END`).
-# Derives the expectation of a request line by its verb (PROTOCOL.md).
+# Derives the expectation of a request line by its verb (see Sources/CarriageProtocol/CarriageProtocol.docc/LineProtocol.md).
 expect_awk='
 function cap(s) { return toupper(substr(s, 1, 1)) tolower(substr(s, 2)) }
 {

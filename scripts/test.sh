@@ -37,7 +37,7 @@ run_suite "all tests" swift test --disable-swift-testing
 # ThreadSanitizer: the pool, the store and the server end to end (the daemon the
 # end-to-end tests start is then built with ThreadSanitizer too).
 run_suite "ThreadSanitizer" swift test --disable-swift-testing --scratch-path .build-tsan \
-    --sanitize=thread --filter "${CARRIAGE_TSAN_FILTER:-WorkerPoolTests|CarriageProtocolTests|CarriageServerTests|EndToEndTests}"
+    --sanitize=thread --filter "${CARRIAGE_TSAN_FILTER:-WorkerPoolTests|CarriagePosixTests|CarriageProtocolTests|CarriageServerTests|EndToEndTests}"
 
 echo "total: $passed passed, $failed failed"
 exit $status

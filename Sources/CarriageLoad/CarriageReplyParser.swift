@@ -68,12 +68,8 @@ struct CarriageReplyParser: ReplyParser {
         let text = line.text(in: bytes)
         let ok: Bool
         switch expecting {
-        case .line(let range):
-            ok = mix.matches(text, range, key: key)
-        case .oneOfLines(let range):
-            ok = mix.matchesOneOf(text, range)
-        case .errorReply:
-            ok = Self.isError(text)
+        case .line, .oneOfLines, .errorReply:
+            ok = matchesCommon(text, expecting, mix: mix, key: key)!
         case .carriageOK:
             ok = Self.isOK(text)
         case .carriageValueOrNone:
@@ -100,7 +96,7 @@ struct CarriageReplyParser: ReplyParser {
     }
 
     @inline(__always)
-    private static func isError(_ text: UnsafeRawBufferPointer) -> Bool {
+    static func isError(_ text: UnsafeRawBufferPointer) -> Bool {
         ReplyLine.hasPrefix(text, Reply.error)
     }
 

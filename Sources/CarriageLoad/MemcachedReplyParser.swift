@@ -64,12 +64,8 @@ struct MemcachedReplyParser: ReplyParser {
         let text = line.text(in: bytes)
         let ok: Bool
         switch expecting {
-        case .line(let range):
-            ok = mix.matches(text, range, key: key)
-        case .oneOfLines(let range):
-            ok = mix.matchesOneOf(text, range)
-        case .errorReply:
-            ok = Self.isError(text)
+        case .line, .oneOfLines, .errorReply:
+            ok = matchesCommon(text, expecting, mix: mix, key: key)!
         case .memcachedVersion:
             ok = ReplyLine.hasPrefix(text, "VERSION ")
         case .memcachedCounter:
@@ -111,7 +107,7 @@ struct MemcachedReplyParser: ReplyParser {
     }
 
     /// `ERROR`, `CLIENT_ERROR <reason>` or `SERVER_ERROR <reason>`.
-    private static func isError(_ text: UnsafeRawBufferPointer) -> Bool {
+    static func isError(_ text: UnsafeRawBufferPointer) -> Bool {
         ReplyLine.equals(text, "ERROR") || ReplyLine.hasPrefix(text, "CLIENT_ERROR") || ReplyLine.hasPrefix(text, "SERVER_ERROR")
     }
 

@@ -68,6 +68,11 @@ struct RedisReplyParser: ReplyParser {
         }
     }
 
+    /// A RESP error: `-ERR ...`, `-WRONGTYPE ...`.
+    static func isError(_ text: UnsafeRawBufferPointer) -> Bool {
+        text.first == UInt8(ascii: "-")
+    }
+
     func parse(_ bytes: UnsafeRawBufferPointer, expecting: ExpectedReply, mix: RequestMix,
                key: UnsafeRawBufferPointer) -> ParsedReply? {
         guard let line = ReplyLine.find(in: bytes, from: 0) else { return nil }
@@ -75,14 +80,14 @@ struct RedisReplyParser: ReplyParser {
         guard let end = Self.valueEnd(bytes, from: 0) else { return nil }
         if end < 0 { return ParsedReply(length: line.next, outcome: .wrong) }
         let type = text.count > 0 ? text[0] : 0
-        if type == UInt8(ascii: "-") {
+        if Self.isError(text) {
             if case .errorReply = expecting { return ParsedReply(length: end, outcome: .ok) }
             return ParsedReply(length: end, outcome: ReplyLine.isBusy(text) ? .busy : .error)
         }
         let ok: Bool
         switch expecting {
-        case .line(let range):
-            ok = mix.matches(text, range, key: key)
+        case .line, .oneOfLines, .errorReply:
+            ok = matchesCommon(text, expecting, mix: mix, key: key)!
         case .redisInteger:
             ok = type == UInt8(ascii: ":") && ReplyLine.isInteger(UnsafeRawBufferPointer(rebasing: text[1...]))
         case .redisBulkOrNil:

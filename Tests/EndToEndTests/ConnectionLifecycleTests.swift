@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import XCTest
 
-/// The connection lifecycle of DESIGN.md: many idle connections, blocking requests,
+/// The connection lifecycle (CarriageServer.docc, ThreadModel.md): many idle connections, blocking requests,
 /// slow readers, limits and faults.
 final class ConnectionLifecycleTests: XCTestCase {
     override func setUp() {

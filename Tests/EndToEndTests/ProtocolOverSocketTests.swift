@@ -3,7 +3,7 @@ import Foundation
 import Glibc
 import XCTest
 
-/// PROTOCOL.md, spoken to a real daemon over real sockets.
+/// The line protocol (CarriageProtocol.docc, LineProtocol.md), spoken to a real daemon over real sockets.
 final class ProtocolOverSocketTests: XCTestCase {
     func testEveryCommandAnswersAsTheProtocolSays() throws {
         let daemon = try TestDaemon()

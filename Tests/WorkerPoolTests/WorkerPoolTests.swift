@@ -58,6 +58,52 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(log.entries, Array(0..<300))
     }
 
+    /// The batch closure runs outside the pool's lock: it may submit to the same pool
+    /// (with the lock held, this deadlocked).
+    func testBatchClosureMaySubmitToThePool() throws {
+        let pool = try WorkerPool(workers: 2, queueCapacity: 256)
+        let runs = Counters(count: 200)
+        try pool.submit(contentsOf: Array(0..<100)) { i -> WorkerPool.Job in
+            try! pool.submit { runs.increment(100 + i) }
+            return { runs.increment(i) }
+        }
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(runs.values(), [Int](repeating: 1, count: 200))
+    }
+
+    /// An indexed job is told the index of the worker that runs it, the same index the
+    /// pool counts its work under.
+    func testIndexedJobsAreToldTheirWorker() throws {
+        let pool = try WorkerPool(workers: 3, queueCapacity: 64)
+        let perWorker = Counters(count: 3)
+        let mismatches = Counters(count: 1)
+        for _ in 0..<300 {
+            try pool.submit(indexed: { worker in
+                perWorker.increment(worker)
+                if WorkerPool.currentWorker != worker { mismatches.increment(0) }
+            })
+        }
+        try pool.submit(contentsOf: Array(0..<300), indexedJob: { _ in { worker in perWorker.increment(worker) } })
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(mismatches.values(), [0])
+        XCTAssertEqual(perWorker.values(), pool.stats.completedPerWorker)
+        XCTAssertEqual(perWorker.values().reduce(0, +), 600)
+    }
+
+    /// Jobs made by a batch closure after a shutdown are released, not leaked or run.
+    func testBatchAfterShutdownThrowsAndRunsNothing() throws {
+        let pool = try WorkerPool(workers: 1, queueCapacity: 4)
+        pool.shutdown(.drain)
+        let runs = Counters(count: 1)
+        XCTAssertThrowsError(try pool.submit(contentsOf: Array(0..<100)) { _ in { runs.increment(0) } }) {
+            XCTAssertEqual($0 as? WorkerPoolError, .shutDown)
+        }
+        pool.join()
+        XCTAssertEqual(runs.values(), [0])
+    }
+
     /// The seed lesson: 100 jobs each decrement a shared counter under a lock.
     func testLockedDecrementsLoseNothing() throws {
         let pool = try WorkerPool(workers: 8, queueCapacity: 16)

@@ -11,8 +11,10 @@ struct LoadCommand: ParsableCommand {
         discussion: """
         Each of --connections keeps --pipeline requests in flight; every reply is
         checked against the protocol. Requests come from --request flags,
-        '[WEIGHT:]LINE': %k is a random key from --keys, %v the value (--value-size
-        bytes), %n its length, %% a '%'; \\r \\n \\t \\\\ are escapes.
+        '[WEIGHT:][!]LINE': %k is a random key from --keys, %v the value (--value-size
+        bytes), %n its length, %% a '%'; \\r \\n \\t \\\\ are escapes. An error
+        reply counts as an error, and a request the protocol refuses is refused at
+        start, unless the line is marked '!' (meant to fail: the error is its reply).
 
         Examples:
           carriage-load --port 8000 --request PING --request 'ECHO hi'
@@ -47,7 +49,7 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Requests in flight per connection.")
     var pipeline = 1
 
-    @Option(name: .customLong("request"), help: ArgumentHelp("A request line, '[WEIGHT:]LINE' (repeatable; default PING, or version for memcached).", valueName: "line"))
+    @Option(name: .customLong("request"), help: ArgumentHelp("A request line, '[WEIGHT:][!]LINE' (repeatable; default PING, or version for memcached).", valueName: "line"))
     var requestLines: [String] = []
 
     @Option(help: "Keys that %k draws from (key:0 ... key:N-1 with the default prefix).")

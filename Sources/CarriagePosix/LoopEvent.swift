@@ -15,17 +15,17 @@ open class LoopEvent {
     /// What an event waits for, and why it fired.
     public struct Events: OptionSet, Sendable {
         public let rawValue: Int16
-        public init(rawValue: Int16) { self.rawValue = rawValue }
-        public static let timeout = Events(rawValue: Int16(EV_TIMEOUT))
-        public static let read = Events(rawValue: Int16(EV_READ))
-        public static let write = Events(rawValue: Int16(EV_WRITE))
-        public static let signal = Events(rawValue: Int16(EV_SIGNAL))
+        @inlinable public init(rawValue: Int16) { self.rawValue = rawValue }
+        @inlinable public static var timeout: Events { Events(rawValue: Int16(EV_TIMEOUT)) }
+        @inlinable public static var read: Events { Events(rawValue: Int16(EV_READ)) }
+        @inlinable public static var write: Events { Events(rawValue: Int16(EV_WRITE)) }
+        @inlinable public static var signal: Events { Events(rawValue: Int16(EV_SIGNAL)) }
         /// Stays pending after it fires.
-        public static let persist = Events(rawValue: Int16(EV_PERSIST))
+        @inlinable public static var persist: Events { Events(rawValue: Int16(EV_PERSIST)) }
         /// Edge-triggered.
-        public static let edgeTriggered = Events(rawValue: Int16(EV_ET))
+        @inlinable public static var edgeTriggered: Events { Events(rawValue: Int16(EV_ET)) }
         /// The peer closed its side (needs ``EventLoop/Features/earlyClose``).
-        public static let closed = Events(rawValue: Int16(EV_CLOSED))
+        @inlinable public static var closed: Events { Events(rawValue: Int16(EV_CLOSED)) }
     }
 
     private let loop: EventLoop

@@ -4,14 +4,17 @@ import Glibc
 /// seconds since a start for timeouts and uptime (`CLOCK_MONOTONIC_COARSE`). Both are
 /// vDSO reads, no system call.
 package struct MonotonicClock: Sendable {
-    private let origin: Int
+    @usableFromInline
+    let origin: Int
 
     /// A clock whose ``seconds()`` count from now.
     package init() {
         origin = Self.coarseSeconds()
     }
 
-    /// Whole seconds since `init`.
+    /// Whole seconds since `init`. (Inlinable, as `coarseSeconds()`: a worker reads it
+    /// every turn.)
+    @inlinable
     package func seconds() -> Int {
         Self.coarseSeconds() - origin
     }
@@ -23,7 +26,8 @@ package struct MonotonicClock: Sendable {
         return UInt64(now.tv_sec) &* 1_000_000_000 &+ UInt64(now.tv_nsec)
     }
 
-    private static func coarseSeconds() -> Int {
+    @inlinable
+    static func coarseSeconds() -> Int {
         var now = timespec()
         clock_gettime(CLOCK_MONOTONIC_COARSE, &now)
         return now.tv_sec

@@ -7,7 +7,7 @@ package enum Socket {
     // MARK: Bytes
 
     /// Reads at most `count` bytes into the start of `buffer`. `.done(0)` is end of stream.
-    @inline(__always)
+    @inlinable @inline(__always)
     package static func read(_ fd: Int32, into buffer: inout [UInt8], count: Int) throws(SystemError) -> IOResult<Int> {
         precondition(count > 0 && count <= buffer.count, "read count out of the buffer")
         return try syscall("read") {
@@ -16,14 +16,14 @@ package enum Socket {
     }
 
     /// Reads into memory the caller owns (the load tool's buffers).
-    @inline(__always)
+    @inlinable @inline(__always)
     package static func read(_ fd: Int32, into buffer: UnsafeMutableRawBufferPointer) throws(SystemError) -> IOResult<Int> {
         try syscall("read") { Glibc.read(fd, buffer.baseAddress!, buffer.count) }
     }
 
     /// Sends `bytes[range]`; a short count means the socket buffer filled.
     /// MSG_NOSIGNAL: a peer that went away is an EPIPE error, not a SIGPIPE.
-    @inline(__always)
+    @inlinable @inline(__always)
     package static func send(_ fd: Int32, _ bytes: [UInt8], _ range: Range<Int>) throws(SystemError) -> IOResult<Int> {
         try syscall("send") {
             bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress! + range.lowerBound, range.count, Int32(MSG_NOSIGNAL)) }
@@ -31,7 +31,7 @@ package enum Socket {
     }
 
     /// Sends from memory the caller owns (the load tool's buffers).
-    @inline(__always)
+    @inlinable @inline(__always)
     package static func send(_ fd: Int32, _ bytes: UnsafeRawBufferPointer) throws(SystemError) -> IOResult<Int> {
         try syscall("send") { Glibc.send(fd, bytes.baseAddress!, bytes.count, Int32(MSG_NOSIGNAL)) }
     }

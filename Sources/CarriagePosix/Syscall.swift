@@ -1,6 +1,7 @@
 import Glibc
 
 /// What a non-blocking call did: it finished with a value, or it would have blocked.
+@usableFromInline
 package enum IOResult<Value> {
     case done(Value)
     case wouldBlock
@@ -14,7 +15,10 @@ package enum IOResult<Value> {
 /// `startsInBackground`: for a non-blocking `connect`, where EINPROGRESS means "under
 /// way" (`.wouldBlock`) and an interrupted call goes on in the background too, so it
 /// must not be made again (that would say EALREADY).
-@inline(__always)
+///
+/// `@inlinable`, as the socket calls below: they run per request in other modules, and
+/// must compile there to the call itself, specialized.
+@inlinable @inline(__always)
 package func syscall<T: FixedWidthInteger>(
     _ call: StaticString, startsInBackground: Bool = false, _ body: () -> T
 ) throws(SystemError) -> IOResult<T> {
@@ -34,7 +38,7 @@ package func syscall<T: FixedWidthInteger>(
 }
 
 /// For calls that never block: like ``syscall(_:_:)`` but a would-block is an error too.
-@inline(__always)
+@inlinable @inline(__always)
 package func syscallBlocking<T: FixedWidthInteger>(_ call: StaticString, _ body: () -> T) throws(SystemError) -> T {
     switch try syscall(call, body) {
     case .done(let value): return value

@@ -5,6 +5,10 @@ import Glibc
 ///
 /// `@unchecked Sendable`: every mutable field is read and written only with `mutex`
 /// held; the pointers themselves never change after `init`.
+///
+/// `@usableFromInline`: the batch submit is inlined into its caller, so that walking the
+/// caller's collection is specialized there; only the locked part is a call.
+@usableFromInline
 final class JobQueue: @unchecked Sendable {
     enum State {
         case running
@@ -15,6 +19,7 @@ final class JobQueue: @unchecked Sendable {
     /// A job as the ring holds it. A closure stored straight into generic memory
     /// (`UnsafeMutablePointer<T>`, `Array<T>`) is re-abstracted through a thunk, which
     /// allocates on every store; as the payload of a concrete enum it keeps its own form.
+    @usableFromInline
     enum Slot {
         case plain(WorkerPool.Job)
         case indexed(WorkerPool.IndexedJob)
@@ -22,7 +27,8 @@ final class JobQueue: @unchecked Sendable {
 
     /// Jobs a batch submit makes (by the caller's closure, outside the lock) before it
     /// takes the lock to queue them: a few hundred bytes of stack.
-    private static let batchChunk = 32
+    @usableFromInline
+    static var batchChunk: Int { 32 }
 
     let capacity: Int
     let workers: Int
@@ -117,6 +123,7 @@ final class JobQueue: @unchecked Sendable {
     /// the lock (it may do anything, even submit to this pool); its results are queued a
     /// chunk at a time under one lock acquisition each, waking at most one sleeping
     /// worker per job.
+    @inlinable
     func submit<Items: Collection>(contentsOf items: Items, slot: (Items.Element) -> Slot) throws(WorkerPoolError) {
         var next = items.startIndex
         let outcome: Result<Void, WorkerPoolError> = withUnsafeTemporaryAllocation(of: Slot.self, capacity: Self.batchChunk) { chunk in
@@ -138,7 +145,8 @@ final class JobQueue: @unchecked Sendable {
     /// Moves `count` initialised slots from `slots` into the ring, waiting for room as
     /// needed. False after a shutdown: the slots not queued are deinitialised (their
     /// closures released outside the lock).
-    private func queue(movingFrom slots: UnsafeMutablePointer<Slot>, count total: Int) -> Bool {
+    @usableFromInline
+    func queue(movingFrom slots: UnsafeMutablePointer<Slot>, count total: Int) -> Bool {
         var moved = 0
         var wakeups = 0
         pthread_mutex_lock(mutex)

@@ -43,7 +43,8 @@ public final class WorkerPool: @unchecked Sendable {
     /// The most jobs the queue holds before `submit` waits and `trySubmit` refuses.
     public var queueCapacity: Int { queue.capacity }
 
-    private let queue: JobQueue
+    @usableFromInline
+    let queue: JobQueue
     private let threads: [pthread_t]
     /// Serialises ``join()``: held while joining, which is its purpose, so that a
     /// second caller waits for the first instead of joining a thread twice.
@@ -122,6 +123,7 @@ public final class WorkerPool: @unchecked Sendable {
     ///
     /// - Throws: ``WorkerPoolError/shutDown`` once the pool is shut down; jobs queued
     ///   before that stay queued.
+    @inlinable
     public func submit(contentsOf jobs: some Collection<Job>) throws(WorkerPoolError) {
         try queue.submit(contentsOf: jobs) { .plain($0) }
     }
@@ -137,6 +139,7 @@ public final class WorkerPool: @unchecked Sendable {
     ///
     /// - Throws: ``WorkerPoolError/shutDown`` once the pool is shut down; jobs queued
     ///   before that stay queued.
+    @inlinable
     public func submit<Items: Collection>(contentsOf items: Items, job: (Items.Element) -> Job) throws(WorkerPoolError) {
         try queue.submit(contentsOf: items) { .plain(job($0)) }
     }
@@ -145,6 +148,7 @@ public final class WorkerPool: @unchecked Sendable {
     /// runs: ``submit(contentsOf:job:)`` for ``IndexedJob``s.
     ///
     /// - Throws: ``WorkerPoolError/shutDown`` once the pool is shut down.
+    @inlinable
     public func submit<Items: Collection>(contentsOf items: Items, indexedJob job: (Items.Element) -> IndexedJob) throws(WorkerPoolError) {
         try queue.submit(contentsOf: items) { .indexed(job($0)) }
     }

@@ -90,10 +90,10 @@ final class LoadThread: @unchecked Sendable {
         running = true
         lastProgress = MonotonicClock.nanoseconds()
         do {
-            let tick = try LoopEvent.timer(on: loop, seconds: Self.tickSeconds, repeating: true) { [unowned self] in
+            let tick = try LoopEvent.timer(on: loop, repeating: true) { [unowned self] in
                 self.onTick()
             }
-            tick.add()
+            tick.add(timeout: Self.tickSeconds)
             self.tick = tick
         } catch {
             stats.sample("cannot start the thread's timer: \(error)")
@@ -140,10 +140,10 @@ final class LoadThread: @unchecked Sendable {
         }
         if let duration = plan.duration {
             do {
-                let endTimer = try LoopEvent.timer(on: loop, seconds: duration, repeating: false) { [unowned self] in
+                let endTimer = try LoopEvent.timer(on: loop, repeating: false) { [unowned self] in
                     self.finish(.duration)
                 }
-                endTimer.add()
+                endTimer.add(timeout: duration)
                 self.endTimer = endTimer
             } catch {
                 stats.sample("cannot start the end timer: \(error)")

@@ -28,12 +28,11 @@ open class LoopEvent {
         @inlinable public static var closed: Events { Events(rawValue: Int16(EV_CLOSED)) }
     }
 
+    // Connections subclass this type, so its fields are a per-connection cost: what
+    // libevent keeps (the events, a timer's interval) is not kept again here.
+    /// Kept alive while this event is: its base must outlive the C event.
     private let loop: EventLoop
-    private let events: Events
     private let handler: ((Events) -> Void)?
-    /// A timer's interval in microseconds, re-used by `add()`; -1 for none. (An Int,
-    /// not a `timeval?`: connections subclass this type, and every byte counts there.)
-    private let intervalMicroseconds: Int
     /// The C event; nil once freed.
     private var handle: OpaquePointer?
 
@@ -49,12 +48,9 @@ open class LoopEvent {
 
     /// An event on `fd` (-1 for a timer), not yet pending: call ``add(timeout:)``.
     /// A subclass passes no handler and overrides ``fired(_:)``.
-    public init(loop: EventLoop, fd: Int32, events: Events, interval seconds: Double? = nil,
-                handler: ((Events) -> Void)? = nil) throws(EventLoopError) {
+    public init(loop: EventLoop, fd: Int32, events: Events, handler: ((Events) -> Void)? = nil) throws(EventLoopError) {
         self.loop = loop
-        self.events = events
         self.handler = handler
-        self.intervalMicroseconds = seconds.map { Int(($0 * 1_000_000).rounded()) } ?? -1
         // passUnretained: see the type's comment.
         let context = Unmanaged.passUnretained(self).toOpaque()
         let made = events.contains(.signal)
@@ -73,12 +69,12 @@ open class LoopEvent {
         handler?(events)
     }
 
-    /// Makes the event pending (again). It also fires after `timeout` seconds, or after
-    /// the interval given at `init` for a timer.
+    /// Makes the event pending (again). With `timeout`, it also fires that many seconds
+    /// from now; a persistent timer then fires every `timeout` seconds.
     public final func add(timeout seconds: Double? = nil) {
         guard let handle else { return }
-        let microseconds = seconds.map { Int(($0 * 1_000_000).rounded()) } ?? intervalMicroseconds
-        if microseconds >= 0 {
+        if let seconds {
+            let microseconds = Int((seconds * 1_000_000).rounded())
             var interval = timeval(tv_sec: microseconds / 1_000_000, tv_usec: microseconds % 1_000_000)
             _ = event_add(handle, &interval)
         } else {
@@ -97,7 +93,7 @@ open class LoopEvent {
     public final func reassign(fd: Int32) {
         guard let handle else { return }
         _ = event_del(handle)
-        _ = event_assign(handle, loop.base, fd, events.rawValue, Self.trampoline, Unmanaged.passUnretained(self).toOpaque())
+        _ = event_assign(handle, loop.base, fd, event_get_events(handle), Self.trampoline, Unmanaged.passUnretained(self).toOpaque())
     }
 
     /// Frees the C event now (it never fires again); later calls do nothing.
@@ -111,11 +107,11 @@ open class LoopEvent {
 }
 
 extension LoopEvent {
-    /// A timer, not yet pending: `handler` runs `seconds` after each ``add(timeout:)``,
-    /// and every `seconds` after that if `repeating`.
-    package static func timer(on loop: EventLoop, seconds: Double, repeating: Bool,
+    /// A timer, not yet pending: `handler` runs `seconds` after ``add(timeout:)`` with
+    /// `seconds`, and every `seconds` after that if `repeating`.
+    package static func timer(on loop: EventLoop, repeating: Bool,
                               _ handler: @escaping () -> Void) throws(EventLoopError) -> LoopEvent {
-        try LoopEvent(loop: loop, fd: -1, events: repeating ? .persist : [], interval: seconds) { _ in handler() }
+        try LoopEvent(loop: loop, fd: -1, events: repeating ? .persist : []) { _ in handler() }
     }
 
     /// A persistent signal event, pending at once; `handler` runs on the loop thread

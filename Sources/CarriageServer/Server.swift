@@ -94,11 +94,11 @@ public final class Server: @unchecked Sendable {
         do {
             wakeEvent = try LoopEvent.readable(on: loop, fd: closeQueue.wakeup.fd) { [unowned self] in self.woken() }
             if configuration.idleTimeoutSeconds > 0 {
-                let sweep = try LoopEvent.timer(on: loop, seconds: 1, repeating: true) { [unowned self] in self.closeIdleConnections() }
-                sweep.add()
+                let sweep = try LoopEvent.timer(on: loop, repeating: true) { [unowned self] in self.closeIdleConnections() }
+                sweep.add(timeout: 1)
                 idleSweep = sweep
             }
-            acceptRetry = try LoopEvent.timer(on: loop, seconds: 0.1, repeating: false) { [unowned self] in self.resumeAccepting() }
+            acceptRetry = try LoopEvent.timer(on: loop, repeating: false) { [unowned self] in self.resumeAccepting() }
         } catch {
             stopWorkers()
             throw .eventLoop(error)
@@ -333,7 +333,7 @@ public final class Server: @unchecked Sendable {
         counters.listenDisabled.add(1, ordering: .relaxed)
         logger.warning("out of file descriptors (\(error.reason)): pausing accept until one frees")
         listener?.disable()
-        acceptRetry?.add()
+        acceptRetry?.add(timeout: 0.1)
     }
 
     private func resumeAccepting() {
@@ -356,12 +356,12 @@ public final class Server: @unchecked Sendable {
             connectionReady(connection, peerClosed: false)
         }
         // Replies a client will not read must not hold the shutdown for ever.
-        graceTimer = try? LoopEvent.timer(on: loop, seconds: Double(configuration.shutdownGraceSeconds), repeating: false) {
+        graceTimer = try? LoopEvent.timer(on: loop, repeating: false) {
             [unowned self] in
             for connection in self.registry.values { self.closeIfIdle(connection) }
             self.checkStopped()
         }
-        graceTimer?.add()
+        graceTimer?.add(timeout: Double(configuration.shutdownGraceSeconds))
         checkStopped()
     }
 

@@ -16,13 +16,13 @@ final class EventLoopTests: XCTestCase {
     func testTimersFireInOrderAndStopEndsRun() throws {
         let loop = try EventLoop()
         var fired: [String] = []
-        let late = try LoopEvent.timer(on: loop, seconds: 0.02, repeating: false) {
+        let late = try LoopEvent.timer(on: loop, repeating: false) {
             fired.append("late")
             loop.stop()
         }
-        let early = try LoopEvent.timer(on: loop, seconds: 0.001, repeating: false) { fired.append("early") }
-        late.add()
-        early.add()
+        let early = try LoopEvent.timer(on: loop, repeating: false) { fired.append("early") }
+        late.add(timeout: 0.02)
+        early.add(timeout: 0.001)
         loop.run()
         XCTAssertEqual(fired, ["early", "late"])
     }
@@ -31,14 +31,14 @@ final class EventLoopTests: XCTestCase {
         let loop = try EventLoop()
         var count = 0
         var repeating: LoopEvent?
-        repeating = try LoopEvent.timer(on: loop, seconds: 0.001, repeating: true) {
+        repeating = try LoopEvent.timer(on: loop, repeating: true) {
             count += 1
             if count == 3 {
                 repeating?.remove()
                 loop.stop()
             }
         }
-        repeating?.add()
+        repeating?.add(timeout: 0.001)
         loop.run()
         XCTAssertEqual(count, 3)
     }
@@ -61,10 +61,30 @@ final class EventLoopTests: XCTestCase {
 
         event.free()
         event.add()  // harmless after free
-        let guardTimer = try LoopEvent.timer(on: loop, seconds: 0.02, repeating: false) { loop.stop() }
-        guardTimer.add()
+        let guardTimer = try LoopEvent.timer(on: loop, repeating: false) { loop.stop() }
+        guardTimer.add(timeout: 0.02)
         loop.run()
         XCTAssertEqual(seen.count, 1, "a freed event fired")
+    }
+
+    /// A reassigned event watches its new descriptor with the events it had.
+    func testReassignKeepsTheEvents() throws {
+        let loop = try EventLoop()
+        var first: [Int32] = [0, 0], second: [Int32] = [0, 0]
+        XCTAssertEqual(pipe(&first), 0)
+        XCTAssertEqual(pipe(&second), 0)
+        defer { for fd in first + second { close(fd) } }
+        var seen: [LoopEvent.Events] = []
+        let event = try LoopEvent(loop: loop, fd: first[0], events: [.read, .persist]) { events in
+            seen.append(events)
+            loop.stop()
+        }
+        event.reassign(fd: second[0])
+        event.add()
+        XCTAssertEqual(write(first[1], "x", 1), 1)  // the old descriptor: not watched
+        XCTAssertEqual(write(second[1], "y", 1), 1)
+        loop.run()
+        XCTAssertEqual(seen, [.read])
     }
 
     /// Subclassing: the override runs instead of a handler, for one object per event.
@@ -76,10 +96,10 @@ final class EventLoopTests: XCTestCase {
             }
         }
         let loop = try EventLoop()
-        let counter = try Counter(loop: loop, fd: -1, events: [], interval: 0.001)
-        counter.add()
-        let stop = try LoopEvent.timer(on: loop, seconds: 0.02, repeating: false) { loop.stop() }
-        stop.add()
+        let counter = try Counter(loop: loop, fd: -1, events: [])
+        counter.add(timeout: 0.001)
+        let stop = try LoopEvent.timer(on: loop, repeating: false) { loop.stop() }
+        stop.add(timeout: 0.02)
         loop.run()
         XCTAssertEqual(counter.count, 1)
     }

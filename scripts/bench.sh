@@ -5,15 +5,17 @@
 # medians and writes it to bench-results/bench-<date>.txt (with the raw runs beside it).
 #
 #   scripts/bench.sh [--quick] [--duration S] [--reps N] [--servers LIST]
-#                    [--scenarios LIST] [--idle N] [--tool-threads N] [--baseline REV]
+#                    [--scenarios LIST] [--idle N] [--items N] [--tool-threads N]
+#                    [--baseline REV]
 #
 #   --duration S      seconds of load per run (default 5; env BENCH_DURATION)
 #   --reps N          times the whole set repeats; medians over them (default 3;
 #                     env BENCH_REPS)
 #   --quick           smoke run: 1 s runs, 1 rep, 1000 idle connections in S4
 #   --servers LIST    comma-separated, from carriaged,memcached,redis (default all)
-#   --scenarios LIST  comma-separated, from S1,S2,S3,S4,S5,S6 (default all)
+#   --scenarios LIST  comma-separated, from S1,S2,S3,S4,S5,S6,M1 (default S1 to S6)
 #   --idle N          idle connections in S4 (default 10000)
+#   --items N         items M1 stores (default 1000000)
 #   --tool-threads N  carriage-load threads (default 1)
 #   --baseline REV    also run carriaged built from git revision REV (e.g. HEAD~1), as
 #                     the server "baseline", interleaved with the others: an A/B of a
@@ -26,11 +28,15 @@
 #   S4  S1's load plus N idle connections: throughput, p99, server RSS, RSS per idle
 #   S5  shared store: 90% GET / 10% SET over 10,000 keys (32-byte values), 50 connections
 #   S6  shared store: INCR on one hot key, 50 connections
+#   M1  memory per item: N distinct items (keys bench:0 ... bench:N-1, 7 to 12 bytes,
+#       11.9 on average for a million; 32-byte values) stored once each, pipelined;
+#       prints server RSS growth / N. Not in the default list: run it alone
+#       (--scenarios M1), on fresh servers.
 # PING is `version` for memcached and inline `PING` for Redis; GET/SET/INCR are
 # `get`/`set`/`incr` for memcached.
 #
 # Servers, each on a free loopback port, persistence off, started and stopped here:
-#   carriaged --workers <cores> --max-connections 20000 --idle-timeout 0
+#   carriaged --workers <cores> --max-connections 20000 --idle-timeout 0 --max-memory 8GiB
 #   memcached -t <cores> -c 20000 -m 1024          (apt-get install -y memcached)
 #   redis-server --save '' --appendonly no --maxclients 20000   (apt-get install -y redis-server)
 # memcached and redis-server are installed from Debian packages when missing (as root),
@@ -50,6 +56,7 @@ set -euo pipefail
 duration="${BENCH_DURATION:-5}"
 reps="${BENCH_REPS:-3}"
 idle=10000
+items=1000000
 servers="carriaged,memcached,redis"
 scenarios="S1,S2,S3,S4,S5,S6"
 tool_threads=1
@@ -66,6 +73,7 @@ while [ $# -gt 0 ]; do
         --servers) servers="${2:-}"; shift 2 ;;
         --scenarios) scenarios="${2:-}"; shift 2 ;;
         --idle) idle="${2:-}"; shift 2 ;;
+        --items) items="${2:-}"; shift 2 ;;
         --tool-threads) tool_threads="${2:-}"; shift 2 ;;
         --baseline) baseline="${2:-}"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
@@ -75,6 +83,7 @@ done
 [[ "$duration" =~ ^[0-9]+(\.[0-9]+)?$ ]] || die "--duration must be a number of seconds"
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || die "--reps must be a positive integer"
 [[ "$idle" =~ ^[0-9]+$ ]] || die "--idle must be a non-negative integer"
+[[ "$items" =~ ^[1-9][0-9]*$ ]] || die "--items must be a positive integer"
 [[ "$tool_threads" =~ ^[1-9][0-9]*$ ]] || die "--tool-threads must be a positive integer"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -172,7 +181,7 @@ start_server() {
             local binary="$bin/carriaged"
             [ "$name" = baseline ] && binary="$baseline_bin"
             "$binary" --host 127.0.0.1 --port 0 --workers "$cores" --max-connections 20000 \
-                --idle-timeout 0 2>"$work/$name.log" &
+                --idle-timeout 0 --max-memory 8GiB 2>"$work/$name.log" &
             pid_of[$name]=$!
             wait_ready "$name" "grep -q 'listening on' '$work/$name.log'"
             port_of[$name]="$(grep -o 'listening on [^ ]*' "$work/$name.log" | head -1 | sed 's/.*://')"
@@ -218,6 +227,8 @@ scenario_args() {
         S4) args=(--connections 50 --pipeline 1 --idle "$idle" --request "$ping") ;;
         S5) args=(--connections 50 --pipeline 1 "${keyed[@]}" --request "90:$get" --request "10:$set") ;;
         S6) args=(--connections 50 --pipeline 1 --request "$incr") ;;
+        M1) args=(--connections 50 --pipeline 16 --keys "$items" --key-order sequential --key-prefix bench:
+                  --value-size 32 --request "$set" --requests "$items") ;;
         warm) args=(--connections 50 --pipeline 16 "${keyed[@]}" --request "$set" --requests 40000) ;;
     esac
 }
@@ -229,6 +240,7 @@ describe() {
         S4) echo "S4 S1 + $idle idle conns" ;;
         S5) echo "S5 90% GET/10% SET, 10k keys" ;;
         S6) echo "S6 INCR one hot key" ;;
+        M1) echo "M1 store $items items" ;;
     esac
 }
 
@@ -253,7 +265,7 @@ warm_up() {
 
 IFS=, read -r -a scenario_list <<<"$scenarios"
 for s in "${scenario_list[@]}"; do
-    [[ "$s" =~ ^S[1-6]$ ]] || die "unknown scenario '$s' (S1 to S6)"
+    [[ "$s" =~ ^(S[1-6]|M1)$ ]] || die "unknown scenario '$s' (S1 to S6, M1)"
 done
 printf 'rep\tscenario\tserver\trequests\trps\tp50_us\tp99_us\terrors\tseconds\tserver_cpu_s\ttool_cpu_s\trss_before_kib\trss_max_kib\n' >"$raw_file"
 
@@ -267,8 +279,10 @@ run_one() {  # $1 = rep, $2 = scenario, $3 = server
     local before_ticks after_ticks rss_before rss_max=0 rss tool_pid status=0
     rss_before="$(rss_kib "$pid")"
     before_ticks="$(cpu_ticks "$pid")"
+    local length=(--duration "$duration")
+    [ "$s" = M1 ] && length=()  # a count of requests, not a duration
     "$load" --host 127.0.0.1 --port "${port_of[$name]}" --protocol "${proto_of[$name]}" \
-        --duration "$duration" --threads "$tool_threads" "${args[@]}" --json >"$work/run.json" 2>"$work/run.err" &
+        "${length[@]}" --threads "$tool_threads" "${args[@]}" --json >"$work/run.json" 2>"$work/run.err" &
     tool_pid=$!
     while kill -0 "$tool_pid" 2>/dev/null; do
         rss="$(rss_kib "$pid")"
@@ -318,7 +332,7 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
     echo "medians of $reps rep(s), ${duration} s per run, interleaved; carriage-load threads: $tool_threads; servers: ${active[*]}"
     for name in "${active[@]}"; do
         case "$name" in
-            carriaged) echo "  carriaged: --workers $cores --max-connections 20000 --idle-timeout 0" ;;
+            carriaged) echo "  carriaged: --workers $cores --max-connections 20000 --idle-timeout 0 --max-memory 8GiB" ;;
             baseline) echo "  baseline: carriaged at $baseline (${rev:0:10}), the same flags" ;;
             memcached) echo "  memcached $(memcached -V 2>/dev/null | awk '{ print $2 }'): -t $cores -c 20000 -m 1024" ;;
             redis) echo "  redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'): --save '' --appendonly no --maxclients 20000" ;;
@@ -372,6 +386,16 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
             }
             if (line != "") printf "  %-31s%s\n", title[s], line
         }
+        if (index(" " order " ", " M1 ") > 0) {
+            print ""
+            print "M1 memory: (highest server RSS during the fill - RSS before) / items stored:"
+            for (j = 1; j <= ns; j++) {
+                k = "M1" SUBSEP sv[j]
+                if (!(k in seen)) continue
+                printf "  %-10s RSS %8.1f MiB   per item %7.1f bytes\n", sv[j], median(values[k SUBSEP "rss"]) / 1024, \
+                    median(values[k SUBSEP "rssdelta"]) * 1024 / ITEMS
+            }
+        }
         if (index(" " order " ", " S4 ") > 0) {
             print ""
             print "S4 memory: highest server RSS during the run, and (that - RSS before) / connections opened:"
@@ -384,6 +408,6 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
         }
         print ""
         print "srv% / tool%: CPU seconds over wall seconds (100% = one core); " CORES " cores shared by server and tool."
-    }' IDLE="$idle" CORES="$cores" "$raw_file"
+    }' IDLE="$idle" ITEMS="$items" CORES="$cores" "$raw_file"
 } | tee "$table_file"
 echo "bench: table written to ${table_file#"$root"/}, raw runs in ${raw_file#"$root"/}" >&2

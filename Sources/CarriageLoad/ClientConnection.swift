@@ -138,7 +138,7 @@ final class ClientConnection {
     private func fill(now: UInt64) {
         if refused { return }
         while inFlight.count < pipeline && driver.takeRequest() {
-            let (template, key) = mix.pick(&driver.random)
+            let (template, key) = mix.pick(&driver.random, keys: &driver.keys)
             mix.render(template: template, key: key, into: &output)
             inFlight.push(template: template, key: key, sent: now)
         }

@@ -11,7 +11,7 @@ struct LoadCommand: ParsableCommand {
         discussion: """
         Each of --connections keeps --pipeline requests in flight; every reply is
         checked against the protocol. Requests come from --request flags,
-        '[WEIGHT:][!]LINE': %k is a random key from --keys, %v the value (--value-size
+        '[WEIGHT:][!]LINE': %k is a key from --keys (--key-order), %v the value (--value-size
         bytes), %n its length, %% a '%'; \\r \\n \\t \\\\ are escapes. An error
         reply counts as an error, and a request the protocol refuses is refused at
         start, unless the line is marked '!' (meant to fail: the error is its reply).
@@ -57,6 +57,9 @@ struct LoadCommand: ParsableCommand {
 
     @Option(help: "Prefix of the keys %k renders.")
     var keyPrefix = "key:"
+
+    @Option(help: "How %k draws keys: random, or sequential (each key in turn: --requests equal to --keys fills a store with every key once).")
+    var keyOrder = KeyOrder.random
 
     @Option(help: "Bytes of the value %v renders.")
     var valueSize = 32
@@ -112,7 +115,7 @@ struct LoadCommand: ParsableCommand {
         }
         return LoadPlan(
             address: address,
-            wire: `protocol`, templates: templates, keyCount: keys, keyPrefix: keyPrefix,
+            wire: `protocol`, templates: templates, keyCount: keys, keyPrefix: keyPrefix, keyOrder: keyOrder,
             connections: connections, idle: idle, threads: threads, pipeline: pipeline,
             duration: requestCount == nil ? (duration ?? 5) : nil, requests: requestCount,
             connectPerRequest: connectPerRequest,

@@ -8,6 +8,7 @@ struct LoadPlan: Sendable {
     var templates: [RequestTemplate]
     var keyCount: Int
     var keyPrefix: String
+    var keyOrder: KeyOrder
     var connections: Int
     var idle: Int
     var threads: Int

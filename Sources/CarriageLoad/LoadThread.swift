@@ -32,6 +32,7 @@ final class LoadThread: @unchecked Sendable {
     let parser: any ReplyParser
     let progress = ProgressCounters()
     var random: FastRandom
+    var keys: KeyCursor
     private(set) var stats = ThreadStats()
 
     private let plan: LoadPlan
@@ -74,6 +75,7 @@ final class LoadThread: @unchecked Sendable {
         self.mix = RequestMix(templates: plan.templates, keyCount: plan.keyCount, keyPrefix: plan.keyPrefix)
         self.parser = plan.wire.parserType.init()
         self.random = FastRandom(seed: MonotonicClock.nanoseconds() &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
+        self.keys = KeyCursor(order: plan.keyOrder, count: plan.keyCount, thread: index, threads: plan.threads)
         self.remaining = requests ?? Int.max
         for _ in 0..<connections {
             self.connections.append(ClientConnection(driver: self, pipeline: plan.pipeline,

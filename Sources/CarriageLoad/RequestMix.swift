@@ -90,13 +90,13 @@ final class RequestMix {
 
     /// A template by weight, and a key for it (0 when it has no `%k`).
     @inline(__always)
-    func pick(_ random: inout FastRandom) -> (template: Int, key: Int) {
+    func pick(_ random: inout FastRandom, keys: inout KeyCursor) -> (template: Int, key: Int) {
         var template = 0
         if templates.count > 1 {
             let r = random.below(totalWeight)
             while cumulativeWeights[template] <= r { template += 1 }
         }
-        let key = templates[template].usesKey ? random.below(keyCount) : 0
+        let key = templates[template].usesKey ? keys.take(&random) : 0
         return (template, key)
     }
 

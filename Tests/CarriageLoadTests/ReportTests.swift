@@ -9,7 +9,7 @@ final class ReportTests: XCTestCase {
         let templates = [try RequestTemplate(parsing: "ECHO \"quoted\"\\tand\\\\", wire: .carriage, value: "")]
         let plan = LoadPlan(
             address: try SocketAddress(host: "127.0.0.1", port: 8000, passive: false),
-            wire: .carriage, templates: templates, keyCount: 10, keyPrefix: "key:",
+            wire: .carriage, templates: templates, keyCount: 10, keyPrefix: "key:", keyOrder: .random,
             connections: 3, idle: 2, threads: 1, pipeline: 4, duration: 2, requests: nil,
             connectPerRequest: false, timeoutNanoseconds: 1_000_000_000)
         var stats = ThreadStats()

@@ -45,10 +45,11 @@ final class RequestTemplateTests: XCTestCase {
         let templates = try ["90:GET %k", "10:SET %k %v"].map { try RequestTemplate(parsing: $0, wire: .carriage, value: "x") }
         let mix = RequestMix(templates: templates, keyCount: 4, keyPrefix: "k")
         var random = FastRandom(seed: 42)
+        var cursor = KeyCursor(order: .random, count: 4, thread: 0, threads: 1)
         var picks = [0, 0]
         var keys = [Int](repeating: 0, count: 4)
         for _ in 0..<100_000 {
-            let (template, key) = mix.pick(&random)
+            let (template, key) = mix.pick(&random, keys: &cursor)
             picks[template] += 1
             keys[key] += 1
         }
@@ -59,5 +60,19 @@ final class RequestTemplateTests: XCTestCase {
         mix.render(template: 1, key: 3, into: &buffer)
         XCTAssertEqual(String(decoding: buffer.readable, as: UTF8.self), "SET k3 x\n")
         XCTAssertEqual(mix.maxRequestLength, "SET k3 x\n".utf8.count)
+    }
+
+    /// Sequential keys: threads interleave, and together take every key once per round.
+    func testSequentialKeysCoverEveryKeyOnce() {
+        var random = FastRandom(seed: 1)
+        var taken: [Int] = []
+        for thread in 0..<3 {
+            var cursor = KeyCursor(order: .sequential, count: 10, thread: thread, threads: 3)
+            let share = 10 / 3 + (thread < 10 % 3 ? 1 : 0)
+            for _ in 0..<share { taken.append(cursor.take(&random)) }
+        }
+        XCTAssertEqual(taken.sorted(), Array(0..<10))
+        var wrapping = KeyCursor(order: .sequential, count: 3, thread: 0, threads: 1)
+        XCTAssertEqual((0..<7).map { _ in wrapping.take(&random) }, [0, 1, 2, 0, 1, 2, 0])
     }
 }

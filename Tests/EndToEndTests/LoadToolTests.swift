@@ -111,6 +111,18 @@ final class LoadToolTests: XCTestCase {
         daemon.stopCleanly()
     }
 
+    /// Sequential keys fill a store with exactly --keys distinct items.
+    func testSequentialKeysStoreEveryKeyOnce() throws {
+        let daemon = try TestDaemon()
+        let run = try LoadToolRun(["--port", "\(daemon.port)", "--requests", "500", "--keys", "500", "--connections", "4",
+                                   "--threads", "2", "--pipeline", "8", "--key-order", "sequential",
+                                   "--request", "SET %k %v", "--json"])
+        XCTAssertEqual(run.status, 0, run.stderr)
+        let stats = try daemon.connect().stats()
+        XCTAssertEqual(stats["keys"], 500)
+        daemon.stopCleanly()
+    }
+
     func testBadFlagsAreOneClearLine() throws {
         for arguments in [["--pipeline", "0"], ["--bogus"], ["--request", "QUIT"], ["--duration", "1", "--requests", "5"],
                           ["--connect-per-request", "--pipeline", "4"], ["--protocol", "gopher"]] {

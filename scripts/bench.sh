@@ -291,6 +291,8 @@ run_one() {  # $1 = rep, $2 = scenario, $3 = server
     done
     wait "$tool_pid" || status=$?
     after_ticks="$(cpu_ticks "$pid")"
+    rss="$(rss_kib "$pid")"  # a short run can end before the first sample
+    [ "${rss:-0}" -gt "$rss_max" ] && rss_max=$rss
     if [ "$status" -ge 2 ] || [ ! -s "$work/run.json" ]; then
         echo "bench: $s against $name failed (exit $status): $(head -c 400 "$work/run.err")" >&2
         return
@@ -347,6 +349,18 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
         return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
     }
     function add(key, value) { values[key] = values[key] " " value }
+    # A memory section for scenario s: RSS, and RSS growth divided by `count`.
+    function memory(s, heading, label, count, format,    j, k) {
+        if (index(" " order " ", " " s " ") == 0) return
+        print ""
+        print heading
+        for (j = 1; j <= ns; j++) {
+            k = s SUBSEP sv[j]
+            if (!(k in seen)) continue
+            printf "  %-10s RSS %8.1f MiB   %s " format " bytes\n", sv[j], median(values[k SUBSEP "rss"]) / 1024, label, \
+                median(values[k SUBSEP "rssdelta"]) * 1024 / count
+        }
+    }
     NR == 1 { next }
     {
         k = $2 SUBSEP $3
@@ -386,26 +400,8 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
             }
             if (line != "") printf "  %-31s%s\n", title[s], line
         }
-        if (index(" " order " ", " M1 ") > 0) {
-            print ""
-            print "M1 memory: (highest server RSS during the fill - RSS before) / items stored:"
-            for (j = 1; j <= ns; j++) {
-                k = "M1" SUBSEP sv[j]
-                if (!(k in seen)) continue
-                printf "  %-10s RSS %8.1f MiB   per item %7.1f bytes\n", sv[j], median(values[k SUBSEP "rss"]) / 1024, \
-                    median(values[k SUBSEP "rssdelta"]) * 1024 / ITEMS
-            }
-        }
-        if (index(" " order " ", " S4 ") > 0) {
-            print ""
-            print "S4 memory: highest server RSS during the run, and (that - RSS before) / connections opened:"
-            for (j = 1; j <= ns; j++) {
-                k = "S4" SUBSEP sv[j]
-                if (!(k in seen)) continue
-                printf "  %-10s RSS %8.1f MiB   per idle connection %7.0f bytes\n", sv[j], median(values[k SUBSEP "rss"]) / 1024, \
-                    median(values[k SUBSEP "rssdelta"]) * 1024 / (IDLE + 50)
-            }
-        }
+        memory("M1", "M1 memory: (highest server RSS during the fill - RSS before) / items stored:", "per item", ITEMS, "%7.1f")
+        memory("S4", "S4 memory: highest server RSS during the run, and (that - RSS before) / connections opened:", "per idle connection", IDLE + 50, "%7.0f")
         print ""
         print "srv% / tool%: CPU seconds over wall seconds (100% = one core); " CORES " cores shared by server and tool."
     }' IDLE="$idle" ITEMS="$items" CORES="$cores" "$raw_file"

@@ -46,10 +46,12 @@ struct CarriageReplyParser: ReplyParser {
             return Expectation(.carriageOK)
         case .get:
             return Expectation(.carriageValueOrNone)
-        case .del:
+        case .del, .expire:
             return .oneOf(["\(Reply.ok) 0", "\(Reply.ok) 1"])
         case .incr, .decr:
             return Expectation(.carriageInteger)
+        case .ttl:
+            return Expectation(.carriageIntegerOrNone)
         case .stats:
             return Expectation(.carriageStats)
         }
@@ -75,9 +77,9 @@ struct CarriageReplyParser: ReplyParser {
         case .carriageValueOrNone:
             ok = Self.isOK(text) || ReplyLine.equals(text, Reply.none)
         case .carriageInteger:
-            let payload = Reply.ok.utf8CodeUnitCount + 1
-            ok = Self.isOK(text) && text.count > payload
-                && ReplyLine.isInteger(UnsafeRawBufferPointer(rebasing: text[payload...]))
+            ok = Self.isInteger(text)
+        case .carriageIntegerOrNone:
+            ok = Self.isInteger(text) || ReplyLine.equals(text, Reply.none)
         case .carriageStats:
             var current = line
             while true {
@@ -93,6 +95,14 @@ struct CarriageReplyParser: ReplyParser {
             ok = false
         }
         return ParsedReply(length: line.next, outcome: ok ? .ok : Self.failure(text))
+    }
+
+    /// `OK <signed decimal>`.
+    @inline(__always)
+    private static func isInteger(_ text: UnsafeRawBufferPointer) -> Bool {
+        let payload = Reply.ok.utf8CodeUnitCount + 1
+        return isOK(text) && text.count > payload
+            && ReplyLine.isInteger(UnsafeRawBufferPointer(rebasing: text[payload...]))
     }
 
     @inline(__always)

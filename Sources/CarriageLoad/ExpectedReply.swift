@@ -24,6 +24,8 @@ enum ExpectedReply: Sendable, Equatable {
     case carriageValueOrNone
     /// `OK <signed 64-bit decimal>` (INCR, DECR).
     case carriageInteger
+    /// `OK <signed decimal>` or `NONE` (TTL).
+    case carriageIntegerOrNone
     /// `STAT <name> <value>` lines, then `END` (STATS).
     case carriageStats
 

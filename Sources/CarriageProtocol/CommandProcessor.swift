@@ -80,6 +80,18 @@ public final class CommandProcessor: Sendable {
                 throw CommandError(error)
             }
             appendInteger(value, to: &output)
+        case .expire(let key, let seconds):
+            output.append(static: store.expire(line[key], afterSeconds: seconds) ? "OK 1\n" : "OK 0\n")
+        case .ttl(let key):
+            switch store.timeToLive(line[key]) {
+            case nil:
+                output.append(static: Reply.none)
+                output.append(static: "\n")
+            case .never:
+                appendInteger(-1, to: &output)
+            case .seconds(let left):
+                appendInteger(Int64(left), to: &output)
+            }
         case .thread:
             output.append(static: "OK ")
             output.append(contentsOf: environment.threadDescription().utf8)
@@ -90,6 +102,10 @@ public final class CommandProcessor: Sendable {
             }
             appendStat("keys", store.keyCount, to: &output)
             appendStat("bytes_stored", store.bytesStored, to: &output)
+            let reads = store.statistics
+            appendStat("get_hits", reads.hits, to: &output)
+            appendStat("get_misses", reads.misses, to: &output)
+            appendStat("expired", reads.expired, to: &output)
             output.append(static: Reply.end)
             output.append(static: "\n")
         case .quit:

@@ -19,6 +19,8 @@ package enum Request: Equatable, Sendable {
     case del(key: Range<Int>)
     case incr(key: Range<Int>, delta: Int64)
     case decr(key: Range<Int>, delta: Int64)
+    case expire(key: Range<Int>, seconds: Int64)
+    case ttl(key: Range<Int>)
     case thread
     case stats
     case quit
@@ -76,10 +78,24 @@ package enum Request: Equatable, Sendable {
             let key = arguments.lowerBound..<keyEnd
             guard KeyValidation.isValid(UnsafeBufferPointer(rebasing: line[key])) else { throw .invalidKey }
             self = .set(key: key, value: (keyEnd + 1)..<line.count)
-        case .get, .del:
+        case .get, .del, .ttl:
             guard let key = arguments else { throw .usage(verb) }
             guard KeyValidation.isValid(UnsafeBufferPointer(rebasing: line[key])) else { throw .invalidKey }
-            self = verb == .get ? .get(key: key) : .del(key: key)
+            switch verb {
+            case .get: self = .get(key: key)
+            case .del: self = .del(key: key)
+            default: self = .ttl(key: key)
+            }
+        case .expire:
+            guard let arguments, let keyEnd = Self.firstSpace(in: line, from: arguments.lowerBound) else {
+                throw .usage(.expire)
+            }
+            let key = arguments.lowerBound..<keyEnd
+            guard KeyValidation.isValid(UnsafeBufferPointer(rebasing: line[key])) else { throw .invalidKey }
+            guard let seconds = DecimalInteger.parse(UnsafeBufferPointer(rebasing: line[(keyEnd + 1)...])) else {
+                throw .usage(.expire)
+            }
+            self = .expire(key: key, seconds: seconds)
         case .incr, .decr:
             guard let arguments else { throw .usage(verb) }
             let keyEnd = Self.firstSpace(in: line, from: arguments.lowerBound)
@@ -117,6 +133,8 @@ package enum Request: Equatable, Sendable {
         case .del(let key): return .del(key: moved(key))
         case .incr(let key, let delta): return .incr(key: moved(key), delta: delta)
         case .decr(let key, let delta): return .decr(key: moved(key), delta: delta)
+        case .expire(let key, let seconds): return .expire(key: moved(key), seconds: seconds)
+        case .ttl(let key): return .ttl(key: moved(key))
         case .ping, .sleep, .thread, .stats, .quit: return self
         }
     }

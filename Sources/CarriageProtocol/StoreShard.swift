@@ -1,6 +1,7 @@
 import Glibc
 
-/// One shard of the store: a dictionary behind its own lock.
+/// One shard of the store: a dictionary of items, its expiry queue and its counters,
+/// behind its own lock.
 ///
 /// The lock is a `pthread_mutex_t` rather than `Synchronization.Mutex`: on Linux the latter
 /// locks inside the Swift runtime library, where ThreadSanitizer cannot see it, so every
@@ -16,41 +17,53 @@ final class StoreShard: @unchecked Sendable {
     // Safe to share: `entries` is only reached through `withLock`, between lock and unlock of
     // `mutex`, and both live in one heap block that is never moved or freed before `deinit`.
 
-    typealias Entries = [StoreKey: [UInt8]]
+    typealias Entries = [StoreKey: StoreItem]
 
-    /// The mutex and the dictionary's reference, together in one block aligned to a cache
-    /// line, so that threads working on different shards never share a line.
+    /// Everything the shard's lock protects.
+    struct State {
+        var entries: Entries = [:]
+        /// The items with an expiry, soonest first.
+        var expiring = ExpiryQueue()
+        /// Reads that found their key, and that did not (an expired item is a miss).
+        var hits = 0
+        var misses = 0
+        /// Items removed because they had expired.
+        var expired = 0
+    }
+
+    /// The mutex and the state, together in one block aligned to a cache line, so that
+    /// threads working on different shards never share a line.
     private let block: UnsafeMutableRawPointer
     private let mutex: UnsafeMutablePointer<pthread_mutex_t>
-    private let entries: UnsafeMutablePointer<Entries>
+    private let state: UnsafeMutablePointer<State>
 
     private static let cacheLine = 64
-    private static let entriesOffset =
-        (MemoryLayout<pthread_mutex_t>.size + MemoryLayout<Entries>.alignment - 1)
-        / MemoryLayout<Entries>.alignment * MemoryLayout<Entries>.alignment
+    private static let stateOffset =
+        (MemoryLayout<pthread_mutex_t>.size + MemoryLayout<State>.alignment - 1)
+        / MemoryLayout<State>.alignment * MemoryLayout<State>.alignment
     private static let blockSize =
-        (entriesOffset + MemoryLayout<Entries>.size + cacheLine - 1) / cacheLine * cacheLine
+        (stateOffset + MemoryLayout<State>.size + cacheLine - 1) / cacheLine * cacheLine
 
     init() {
         block = UnsafeMutableRawPointer.allocate(byteCount: Self.blockSize, alignment: Self.cacheLine)
         mutex = block.initializeMemory(as: pthread_mutex_t.self, repeating: pthread_mutex_t(), count: 1)
-        entries = (block + Self.entriesOffset).initializeMemory(as: Entries.self, repeating: [:], count: 1)
+        state = (block + Self.stateOffset).initializeMemory(as: State.self, repeating: State(), count: 1)
         pthread_mutex_init(mutex, nil)
     }
 
     deinit {
         pthread_mutex_destroy(mutex)
-        entries.deinitialize(count: 1)
+        state.deinitialize(count: 1)
         mutex.deinitialize(count: 1)
         block.deallocate()
     }
 
-    /// Runs `body` on the dictionary with the shard's lock held.
+    /// Runs `body` on the shard's state with its lock held.
     func withLock<Value, Failure: Error>(
-        _ body: (inout Entries) throws(Failure) -> Value
+        _ body: (inout State) throws(Failure) -> Value
     ) throws(Failure) -> Value {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
-        return try body(&entries.pointee)
+        return try body(&state.pointee)
     }
 }

@@ -1,6 +1,6 @@
 /// The verbs of protocol version 1.
 package enum Verb: CaseIterable, Sendable {
-    case ping, echo, cap, sleep, set, get, del, incr, decr, thread, stats, quit
+    case ping, echo, cap, sleep, set, get, del, incr, decr, expire, ttl, thread, stats, quit
 
     /// The verb spelled by `bytes`, compared case-insensitively, or `nil` for an unknown verb.
     ///
@@ -27,6 +27,8 @@ package enum Verb: CaseIterable, Sendable {
         case 0x6c_6564: self = .del
         case 0x7263_6e69: self = .incr
         case 0x7263_6564: self = .decr
+        case 0x6572_6970_7865: self = .expire
+        case 0x6c_7474: self = .ttl
         case 0x6461_6572_6874: self = .thread
         case 0x73_7461_7473: self = .stats
         case 0x7469_7571: self = .quit
@@ -47,6 +49,8 @@ package enum Verb: CaseIterable, Sendable {
         case .del: "DEL <key>"
         case .incr: "INCR <key> [<delta>]"
         case .decr: "DECR <key> [<delta>]"
+        case .expire: "EXPIRE <key> <seconds>"
+        case .ttl: "TTL <key>"
         case .thread: "THREAD"
         case .stats: "STATS"
         case .quit: "QUIT"

@@ -48,12 +48,18 @@ public final class Server: @unchecked Sendable {
     private var idleSweep: LoopEvent?
     private var acceptRetry: LoopEvent?
     private var graceTimer: LoopEvent?
+    /// Each second: a bounded slice of expired items comes back (`Store.reclaimExpired`).
+    private var expirySweep: LoopEvent?
     private var signalEvents: [LoopEvent] = []
     /// Accepting is paused for lack of file descriptors.
     private var acceptPaused = false
     /// Over `--max-connections` now; logged once per burst.
     private var rejecting = false
     private var loopDone = false
+
+    /// Expired items reclaimed per shard per second, at most: a loop round stays short
+    /// (64 shards x 256 = 16k removals a second) and a worker never waits long on a shard.
+    private static let expiredReclaimedPerShard = 256
 
     /// The port the server listens on (the kernel's choice when configured with 0).
     public private(set) var port = 0
@@ -82,8 +88,10 @@ public final class Server: @unchecked Sendable {
             throw .workers(error)
         }
         counters = ServerCounters(workers: configuration.workers)
+        // Expiries count in the server's own seconds (the clock of uptime and idle timeouts).
+        let store = Store(maxMemoryBytes: configuration.maxMemoryBytes, clock: StoreClock { [clock] in clock.seconds() })
         processor = CommandProcessor(
-            store: Store(maxMemoryBytes: configuration.maxMemoryBytes),
+            store: store,
             environment: ServerStatistics(clock: clock, pool: pool, counters: counters))
         ready.reserveCapacity(configuration.maxConnections)
         closing.reserveCapacity(configuration.maxConnections)
@@ -98,6 +106,11 @@ public final class Server: @unchecked Sendable {
                 sweep.add(timeout: 1)
                 idleSweep = sweep
             }
+            let reclaim = try LoopEvent.timer(on: loop, repeating: true) {
+                store.reclaimExpired(limitPerShard: Self.expiredReclaimedPerShard)
+            }
+            reclaim.add(timeout: 1)
+            expirySweep = reclaim
             acceptRetry = try LoopEvent.timer(on: loop, repeating: false) { [unowned self] in self.resumeAccepting() }
         } catch {
             stopWorkers()
@@ -138,6 +151,7 @@ public final class Server: @unchecked Sendable {
         }
         signalEvents = []
         idleSweep = nil
+        expirySweep = nil
         acceptRetry = nil
         graceTimer = nil
         wakeEvent = nil

@@ -46,6 +46,15 @@ final class CarriageReplyParserTests: XCTestCase {
         XCTAssertEqual(del.outcome("OK 0\n"), .ok)
         XCTAssertEqual(del.outcome("OK 2\n"), .wrong)
         XCTAssertEqual(try ParserHarness("THREAD").outcome("OK worker-0 12\n"), .ok)
+        let ttl = try ParserHarness("TTL %k")
+        XCTAssertEqual(ttl.outcome("OK 30\n"), .ok)
+        XCTAssertEqual(ttl.outcome("OK -1\n"), .ok)
+        XCTAssertEqual(ttl.outcome("NONE\n"), .ok)
+        XCTAssertEqual(ttl.outcome("OK\n"), .wrong)
+        let expire = try ParserHarness("EXPIRE %k 10")
+        XCTAssertEqual(expire.outcome("OK 1\n"), .ok)
+        XCTAssertEqual(expire.outcome("OK 0\n"), .ok)
+        XCTAssertNotNil(refusal("EXPIRE %k soon"))
     }
 
     func testErrorAndBusyRepliesAreNotSuccesses() throws {

@@ -101,6 +101,32 @@ final class CommandProcessorTests: XCTestCase {
         ], on: processor)
     }
 
+    /// EXPIRE and TTL, with the store's time moved by hand.
+    func testExpireAndTTL() {
+        let clock = ManualClock()
+        let processor = CommandProcessor(store: Store(maxMemoryBytes: 1 << 20, clock: clock.storeClock),
+                                         environment: FakeEnvironment())
+        check([
+            ("TTL k", "NONE\n"), ("EXPIRE k 10", "OK 0\n"),
+            ("SET k v", "OK\n"), ("TTL k", "OK -1\n"), ("EXPIRE k 10", "OK 1\n"), ("ttl k", "OK 10\n"),
+            ("EXPIRE", "ERR usage: EXPIRE <key> <seconds>\n"), ("EXPIRE k", "ERR usage: EXPIRE <key> <seconds>\n"),
+            ("EXPIRE k ten", "ERR usage: EXPIRE <key> <seconds>\n"), ("EXPIRE k 1 2", "ERR usage: EXPIRE <key> <seconds>\n"),
+            ("TTL", "ERR usage: TTL <key>\n"), ("TTL a b", "ERR invalid key\n"), ("EXPIRE a\u{1} 5", "ERR invalid key\n"),
+        ], on: processor)
+        clock.advance(by: 9)
+        check([("TTL k", "OK 1\n"), ("GET k", "OK v\n")], on: processor)
+        clock.advance(by: 1)
+        check([("TTL k", "NONE\n"), ("GET k", "NONE\n"), ("EXPIRE k 5", "OK 0\n")], on: processor)
+        // INCR keeps an expiry, SET clears it; 0 or negative seconds expire at once.
+        check([
+            ("INCR n", "OK 1\n"), ("EXPIRE n 100", "OK 1\n"), ("INCR n 5", "OK 6\n"), ("TTL n", "OK 100\n"),
+            ("SET n 1", "OK\n"), ("TTL n", "OK -1\n"),
+            ("EXPIRE n 0", "OK 1\n"), ("GET n", "NONE\n"),
+            ("SET m x", "OK\n"), ("EXPIRE m -5", "OK 1\n"), ("TTL m", "NONE\n"),
+            ("SET big x", "OK\n"), ("EXPIRE big 9223372036854775807", "OK 1\n"), ("GET big", "OK x\n"),
+        ], on: processor)
+    }
+
     /// SLEEP blocks through the environment, for exactly the milliseconds asked, and only
     /// when the request is valid.
     func testSleepAsksTheEnvironmentToBlock() {
@@ -154,11 +180,15 @@ final class CommandProcessorTests: XCTestCase {
             STAT test.negative -5
             STAT keys 2
             STAT bytes_stored 9
+            STAT get_hits 0
+            STAT get_misses 0
+            STAT expired 0
             END
 
             """)
         let empty = CommandProcessor(store: Store(maxMemoryBytes: 0), environment: FakeEnvironment(stats: []))
-        XCTAssertEqual(run(empty, "stats").0, "STAT keys 0\nSTAT bytes_stored 0\nEND\n")
+        XCTAssertEqual(run(empty, "stats").0,
+                       "STAT keys 0\nSTAT bytes_stored 0\nSTAT get_hits 0\nSTAT get_misses 0\nSTAT expired 0\nEND\n")
     }
 
     func testOutOfMemory() {

@@ -16,6 +16,8 @@ final class RequestTests: XCTestCase {
         case .del(let key): return "DEL \(text(key))"
         case .incr(let key, let delta): return "INCR \(text(key)) \(delta)"
         case .decr(let key, let delta): return "DECR \(text(key)) \(delta)"
+        case .expire(let key, let seconds): return "EXPIRE \(text(key)) \(seconds)"
+        case .ttl(let key): return "TTL \(text(key))"
         case .thread: return "THREAD"
         case .stats: return "STATS"
         case .quit: return "QUIT"
@@ -44,6 +46,8 @@ final class RequestTests: XCTestCase {
             ("INCR n 9223372036854775807", "INCR [n] 9223372036854775807"),
             ("DECR n", "DECR [n] 1"),
             ("decr n -9223372036854775808", "DECR [n] -9223372036854775808"),
+            ("EXPIRE k 10", "EXPIRE [k] 10"), ("expire k -3", "EXPIRE [k] -3"), ("EXPIRE k 0", "EXPIRE [k] 0"),
+            ("TTL k", "TTL [k]"), ("ttl Clé", "TTL [Clé]"),
             ("THREAD", "THREAD"), ("STATS", "STATS"), ("QUIT", "QUIT"), ("quit", "QUIT"),
         ]
         for (text, expected) in cases {

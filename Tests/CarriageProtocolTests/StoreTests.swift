@@ -245,4 +245,105 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(store.keyCount, 100)
         XCTAssertEqual(store.bytesStored, 1000)
     }
+
+    // MARK: Items: flags, CAS, expiry
+
+    func testFlagsCASAndBinaryValues() throws {
+        let store = Store(maxMemoryBytes: 1 << 20)
+        let binary = (0...255).map { UInt8($0) }
+        try store.set(slice(binary), forKey: slice("bin"), flags: 0xDEAD_BEEF)
+        let first = try XCTUnwrap(store.entry(forKey: slice("bin")))
+        XCTAssertEqual(first.value, binary)
+        XCTAssertEqual(first.flags, 0xDEAD_BEEF)
+        XCTAssertNil(first.secondsLeft)
+        // Every change of the value gets a new CAS unique; an expiry change does not.
+        try store.set(slice(binary), forKey: slice("bin"), flags: 1)
+        let second = try XCTUnwrap(store.entry(forKey: slice("bin")))
+        XCTAssertNotEqual(second.cas, first.cas)
+        XCTAssertEqual(second.flags, 1)
+        XCTAssertTrue(store.expire(slice("bin"), afterSeconds: 50))
+        XCTAssertEqual(store.entry(forKey: slice("bin"))?.cas, second.cas)
+        XCTAssertEqual(try store.increment(slice("n"), by: 1), 1)
+        let counter = try XCTUnwrap(store.entry(forKey: slice("n")))
+        XCTAssertEqual(try store.increment(slice("n"), by: 1), 2)
+        XCTAssertNotEqual(store.entry(forKey: slice("n"))?.cas, counter.cas)
+        XCTAssertEqual(Set([first.cas, second.cas, counter.cas]).count, 3)
+    }
+
+    func testExpiryMovesWithTheClockAndAnExpiredItemIsGone() throws {
+        let clock = ManualClock()
+        let store = Store(maxMemoryBytes: 1 << 20, clock: clock.storeClock)
+        XCTAssertFalse(store.expire(slice("absent"), afterSeconds: 5))
+        XCTAssertNil(store.timeToLive(slice("absent")))
+        try store.set(slice("value"), forKey: slice("k"))
+        XCTAssertEqual(store.timeToLive(slice("k")), .never)
+        XCTAssertTrue(store.expire(slice("k"), afterSeconds: 3))
+        XCTAssertEqual(store.timeToLive(slice("k")), .seconds(3))
+        clock.advance(by: 2)
+        XCTAssertEqual(store.entry(forKey: slice("k"))?.secondsLeft, 1)
+        clock.advance(by: 1)
+        XCTAssertNil(store.value(forKey: slice("k")))
+        XCTAssertEqual(store.keyCount, 0, "found expired: removed at once")
+        XCTAssertEqual(store.bytesStored, 0)
+        XCTAssertFalse(store.removeValue(forKey: slice("k")))
+        XCTAssertEqual(store.statistics, Store.Statistics(hits: 1, misses: 1, expired: 1))
+
+        // An expired counter counts as absent: INCR starts again from 0, without expiry.
+        XCTAssertEqual(try store.increment(slice("n"), by: 5), 5)
+        XCTAssertTrue(store.expire(slice("n"), afterSeconds: 1))
+        clock.advance(by: 1)
+        XCTAssertEqual(try store.increment(slice("n"), by: 1), 1)
+        XCTAssertEqual(store.timeToLive(slice("n")), .never)
+        XCTAssertEqual(store.statistics.expired, 2)
+    }
+
+    /// Expired items come back in bounded slices from each shard's queue; entries made
+    /// stale by a later SET or EXPIRE reclaim nothing.
+    func testReclaimTakesBoundedSlicesAndSkipsStaleEntries() throws {
+        let clock = ManualClock()
+        let store = Store(maxMemoryBytes: 1 << 20, shardCount: 4, clock: clock.storeClock)
+        for i in 0..<100 {
+            try store.set(slice("v"), forKey: slice("k\(i)"))
+            XCTAssertTrue(store.expire(slice("k\(i)"), afterSeconds: 10))
+        }
+        try store.set(slice("kept"), forKey: slice("k0"))  // SET clears the expiry
+        XCTAssertTrue(store.expire(slice("k1"), afterSeconds: 1000))  // a later expiry
+        XCTAssertEqual(store.reclaimExpired(limitPerShard: 100), 0, "nothing is due yet")
+        clock.advance(by: 10)
+        var reclaimed: [Int] = []
+        while true {
+            let slice = store.reclaimExpired(limitPerShard: 5)
+            XCTAssertLessThanOrEqual(slice, 4 * 5)
+            if slice == 0 { break }
+            reclaimed.append(slice)
+        }
+        XCTAssertEqual(reclaimed.reduce(0, +), 98)
+        XCTAssertGreaterThan(reclaimed.count, 4)
+        XCTAssertEqual(store.keyCount, 2)
+        XCTAssertEqual(store.bytesStored, "k0kept".utf8.count + "k1v".utf8.count)
+        XCTAssertEqual(store.statistics.expired, 98)
+        XCTAssertEqual(store.value(forKey: slice("k0")), Array("kept".utf8))
+        clock.advance(by: 990)
+        XCTAssertEqual(store.reclaimExpired(limitPerShard: 100), 1)
+        XCTAssertEqual(store.keyCount, 1)
+    }
+
+    /// Expiry under concurrent writers: counts stay exact and nothing expired is read.
+    func testConcurrentExpiryKeepsCountsExact() {
+        let clock = ManualClock()
+        let store = Store(maxMemoryBytes: 1 << 24, clock: clock.storeClock)
+        runOnThreads(4) { thread in
+            for i in 0..<2_000 {
+                let key = slice("t\(thread)-\(i % 100)")
+                try? store.set(slice("x"), forKey: key)
+                _ = store.expire(key, afterSeconds: Int64(i % 3))  // 0 expires at once
+                if i % 50 == 0 { _ = store.reclaimExpired(limitPerShard: 8) }
+            }
+        }
+        clock.advance(by: 5)
+        XCTAssertNil(store.value(forKey: slice("t0-1")))
+        while store.reclaimExpired(limitPerShard: 1000) > 0 {}
+        XCTAssertEqual(store.keyCount, 0)
+        XCTAssertEqual(store.bytesStored, 0)
+    }
 }

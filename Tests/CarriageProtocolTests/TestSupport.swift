@@ -2,6 +2,8 @@ import Foundation
 import Synchronization
 import XCTest
 
+@testable import CarriageProtocol
+
 /// The UTF-8 bytes of `text`, as a slice whose indices do not start at 0 (as a slice of a
 /// server's input buffer would), so that index arithmetic is tested too.
 func slice(_ text: String) -> ArraySlice<UInt8> {
@@ -37,4 +39,17 @@ func runOnThreads(_ count: Int, _ body: @escaping @Sendable (Int) -> Void) {
         thread.start()
     }
     XCTAssertEqual(done.wait(timeout: .now() + 120), .success, "threads did not finish")
+}
+
+/// A store clock that moves only when told to.
+final class ManualClock: Sendable {
+    private let seconds = Atomic<Int>(1000)
+
+    func advance(by delta: Int) { seconds.wrappingAdd(delta, ordering: .relaxed) }
+
+    var storeClock: StoreClock {
+        StoreClock { [self] in self.now }
+    }
+
+    var now: Int { seconds.load(ordering: .relaxed) }
 }

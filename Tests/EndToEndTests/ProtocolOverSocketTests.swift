@@ -36,10 +36,19 @@ final class ProtocolOverSocketTests: XCTestCase {
             ("SLEEP 60001", "ERR usage: SLEEP <ms>"),
             ("SLEEP 1", "OK"),
             ("GET \(String(repeating: "k", count: 251))", "ERR invalid key"),
+            ("TTL s", "OK -1"),
+            ("EXPIRE missing 10", "OK 0"),
+            ("TTL missing", "NONE"),
+            ("EXPIRE s 0", "OK 1"),
+            ("GET s", "NONE"),
+            ("EXPIRE n x", "ERR usage: EXPIRE <key> <seconds>"),
         ]
         for (request, reply) in exchanges {
             XCTAssertEqual(try client.request(request), reply, request)
         }
+        // A TTL counts down from what EXPIRE set (the server's second may tick between).
+        XCTAssertEqual(try client.request("EXPIRE n 100"), "OK 1")
+        XCTAssertTrue(["OK 100", "OK 99"].contains(try client.request("TTL n")))
         let thread = try client.request("THREAD").split(separator: " ")
         XCTAssertEqual(thread.count, 3)
         XCTAssertEqual(thread[0], "OK")
@@ -58,7 +67,8 @@ final class ProtocolOverSocketTests: XCTestCase {
         let stats = try client.stats()
         for name in ["pid", "uptime_seconds", "workers", "workers_busy", "queue_depth", "threads",
                      "connections_current", "connections_total", "connections_rejected", "requests_total",
-                     "keys", "bytes_stored", "worker.0.requests", "worker.1.requests", "worker.2.requests"] {
+                     "keys", "bytes_stored", "get_hits", "get_misses", "expired",
+                     "worker.0.requests", "worker.1.requests", "worker.2.requests"] {
             XCTAssertNotNil(stats[name], name)
         }
         XCTAssertEqual(stats["pid"], Int(daemon.pid))

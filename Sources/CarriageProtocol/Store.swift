@@ -45,7 +45,8 @@ public final class Store: Sendable {
     ///   - clock: the seconds that expiries count in.
     public init(maxMemoryBytes: Int, shardCount: Int = 64, clock: StoreClock = .monotonic()) {
         self.maxMemoryBytes = max(0, maxMemoryBytes)
-        self.shards = (0..<max(1, shardCount)).map { _ in StoreShard() }
+        let shardCount = max(1, shardCount)
+        self.shards = (0..<shardCount).map { StoreShard(index: $0, of: shardCount) }
         self.usage = StoreUsage(limit: self.maxMemoryBytes)
         self.clock = clock
     }
@@ -69,9 +70,29 @@ public final class Store: Sendable {
         return total
     }
 
-    /// The value stored for `key`, or `nil` when the key is absent or expired.
+    /// The value stored for `key`, or `nil` when the key is absent or expired. Counted as a
+    /// read (hit or miss).
     public func value(forKey key: ArraySlice<UInt8>) -> [UInt8]? {
-        entry(forKey: key)?.value
+        let key = StoreKey(borrowing: key)
+        let usage = self.usage
+        var dropped: RemovedItem?
+        // Only a reference is taken under the lock; the caller copies the bytes after it.
+        let value: [UInt8]? = shard(for: key).withLock { state in
+            guard let index = state.entries.index(forKey: key) else {
+                state.misses += 1
+                return nil
+            }
+            // The item is read once: its expiry, then its value.
+            let item = state.entries.values[index]
+            if item.expiresAt != 0 && clock.now() >= item.expiresAt {
+                _ = Self.remove(at: index, in: &state, usage: usage, dropped: &dropped)
+                state.misses += 1
+                return nil
+            }
+            state.hits += 1
+            return item.value
+        }
+        return value  // `dropped`, an expired item, is freed here, after the lock
     }
 
     /// The item stored for `key`, or `nil` when the key is absent or expired. Counted as a
@@ -80,7 +101,7 @@ public final class Store: Sendable {
         let key = StoreKey(borrowing: key)
         let now = clock.now()
         let usage = self.usage
-        var dropped: (key: StoreKey, value: StoreItem)?
+        var dropped: RemovedItem?
         // Only references are taken under the lock; the caller copies the bytes after it.
         let entry: StoreEntry? = shard(for: key).withLock { state in
             guard let index = Self.liveIndex(of: key, in: &state, now: now, usage: usage, dropped: &dropped) else {
@@ -102,12 +123,12 @@ public final class Store: Sendable {
     ///   `maxMemoryBytes`; nothing is stored then.
     public func set(_ value: ArraySlice<UInt8>, forKey key: ArraySlice<UInt8>, flags: UInt32 = 0) throws(StoreError) {
         let key = StoreKey(borrowing: key)
-        let now = clock.now()
         let usage = self.usage
-        let item = StoreItem(value: Array(value), flags: flags, expiresAt: 0, cas: usage.nextCAS())
-        var dropped: (key: StoreKey, value: StoreItem)?
+        var item = StoreItem(value: Array(value), flags: flags, expiresAt: 0, cas: 0)
+        var dropped: RemovedItem?
         let outcome: Result<StoreItem?, StoreError> = shard(for: key).withLock { state in
-            if let index = Self.liveIndex(of: key, in: &state, now: now, usage: usage, dropped: &dropped) {
+            item.cas = state.nextCAS()
+            if let index = liveIndex(of: key, in: &state, usage: usage, dropped: &dropped) {
                 let old = state.entries.values[index]
                 guard usage.reserve(item.value.count - old.value.count) else { return .failure(.outOfMemory) }
                 state.entries.values[index] = item
@@ -126,15 +147,14 @@ public final class Store: Sendable {
     @discardableResult
     public func removeValue(forKey key: ArraySlice<UInt8>) -> Bool {
         let key = StoreKey(borrowing: key)
-        let now = clock.now()
         let usage = self.usage
-        var dropped: (key: StoreKey, value: StoreItem)?
-        let removed: (key: StoreKey, value: StoreItem)? = shard(for: key).withLock { state in
-            guard let index = Self.liveIndex(of: key, in: &state, now: now, usage: usage, dropped: &dropped) else { return nil }
+        var dropped: RemovedItem?
+        let removed: RemovedItem? = shard(for: key).withLock { state in
+            guard let index = liveIndex(of: key, in: &state, usage: usage, dropped: &dropped) else { return nil }
             let entry = state.entries.remove(at: index)
             usage.release(entry.key.bytes.count + entry.value.value.count)
             usage.removeKey()
-            return entry
+            return RemovedItem(key: entry.key, item: entry.value)
         }
         // The removed key and item are freed here, after the lock.
         return removed != nil
@@ -151,8 +171,8 @@ public final class Store: Sendable {
         let expiresAt = overflow ? Int.max : sum
         // The queue's copy of the key is made before the lock.
         let queued = seconds > 0 ? ExpiryQueue.Entry(expiresAt: expiresAt, key: key.owned()) : nil
-        var dropped: (key: StoreKey, value: StoreItem)?
-        let found: (present: Bool, removed: (key: StoreKey, value: StoreItem)?) = shard(for: key).withLock { state in
+        var dropped: RemovedItem?
+        let found: (present: Bool, removed: RemovedItem?) = shard(for: key).withLock { state in
             guard let index = Self.liveIndex(of: key, in: &state, now: now, usage: usage, dropped: &dropped) else {
                 return (false, nil)
             }
@@ -161,7 +181,7 @@ public final class Store: Sendable {
                 usage.release(entry.key.bytes.count + entry.value.value.count)
                 usage.removeKey()
                 state.expired += 1
-                return (true, entry)
+                return (true, RemovedItem(key: entry.key, item: entry.value))
             }
             state.entries.values[index].expiresAt = expiresAt
             state.expiring.insert(queued)
@@ -175,7 +195,7 @@ public final class Store: Sendable {
         let key = StoreKey(borrowing: key)
         let now = clock.now()
         let usage = self.usage
-        var dropped: (key: StoreKey, value: StoreItem)?
+        var dropped: RemovedItem?
         return shard(for: key).withLock { state in
             guard let index = Self.liveIndex(of: key, in: &state, now: now, usage: usage, dropped: &dropped) else { return nil }
             let expiresAt = state.entries.values[index].expiresAt
@@ -252,16 +272,15 @@ public final class Store: Sendable {
         _ transform: (Int64) throws(StoreError) -> Int64
     ) throws(StoreError) -> Int64 {
         let key = StoreKey(borrowing: key)
-        let now = clock.now()
         let usage = self.usage
-        let cas = usage.nextCAS()
         // Allocated before the lock; filled in under it without growing.
         var text: [UInt8] = []
         text.reserveCapacity(DecimalInteger.maxLength)
-        var dropped: (key: StoreKey, value: StoreItem)?
+        var dropped: RemovedItem?
         let outcome: Result<(value: Int64, replaced: StoreItem?), StoreError> =
             shard(for: key).withLock { state in
-                let index = Self.liveIndex(of: key, in: &state, now: now, usage: usage, dropped: &dropped)
+                let cas = state.nextCAS()
+                let index = liveIndex(of: key, in: &state, usage: usage, dropped: &dropped)
                 var current: Int64 = 0
                 if let index {
                     guard let stored = DecimalInteger.parse(state.entries.values[index].value) else {
@@ -295,16 +314,43 @@ public final class Store: Sendable {
     /// freed after the lock.
     @inline(__always)
     private static func liveIndex(
-        of key: StoreKey, in state: inout StoreShard.State, now: Int, usage: StoreUsage, dropped: inout (key: StoreKey, value: StoreItem)?
+        of key: StoreKey, in state: inout StoreShard.State, now: Int, usage: StoreUsage, dropped: inout RemovedItem?
     ) -> StoreShard.Entries.Index? {
         guard let index = state.entries.index(forKey: key) else { return nil }
         guard state.entries.values[index].isExpired(at: now) else { return index }
+        return remove(at: index, in: &state, usage: usage, dropped: &dropped)
+    }
+
+    /// `liveIndex` for callers that need the time only to judge an expiry: the clock is
+    /// read (a vDSO call) only for an item that has one.
+    @inline(__always)
+    private func liveIndex(
+        of key: StoreKey, in state: inout StoreShard.State, usage: StoreUsage, dropped: inout RemovedItem?
+    ) -> StoreShard.Entries.Index? {
+        guard let index = state.entries.index(forKey: key) else { return nil }
+        let expiresAt = state.entries.values[index].expiresAt
+        guard expiresAt != 0, clock.now() >= expiresAt else { return index }
+        return Self.remove(at: index, in: &state, usage: usage, dropped: &dropped)
+    }
+
+    /// Removes the expired item at `index`, counted; it goes out in `dropped`.
+    @inline(__always)
+    private static func remove(
+        at index: StoreShard.Entries.Index, in state: inout StoreShard.State, usage: StoreUsage,
+        dropped: inout RemovedItem?
+    ) -> StoreShard.Entries.Index? {
         let entry = state.entries.remove(at: index)
         usage.release(entry.key.bytes.count + entry.value.value.count)
         usage.removeKey()
         state.expired += 1
-        dropped = entry
+        dropped = RemovedItem(key: entry.key, item: entry.value)
         return nil
+    }
+
+    /// An item taken out under a lock, to be freed after it.
+    private struct RemovedItem {
+        let key: StoreKey
+        let item: StoreItem
     }
 
     private func shard(for key: StoreKey) -> StoreShard {

@@ -29,6 +29,15 @@ final class StoreShard: @unchecked Sendable {
         var misses = 0
         /// Items removed because they had expired.
         var expired = 0
+        /// The next CAS unique: shard `i` of `n` hands out `i + 1`, `i + 1 + n`, ..., so
+        /// uniques are unique across shards without a shared counter.
+        var cas: UInt64
+        let casStep: UInt64
+
+        mutating func nextCAS() -> UInt64 {
+            defer { cas &+= casStep }
+            return cas
+        }
     }
 
     /// The mutex and the state, together in one block aligned to a cache line, so that
@@ -44,10 +53,12 @@ final class StoreShard: @unchecked Sendable {
     private static let blockSize =
         (stateOffset + MemoryLayout<State>.size + cacheLine - 1) / cacheLine * cacheLine
 
-    init() {
+    /// Shard `index` of `count`.
+    init(index: Int, of count: Int) {
         block = UnsafeMutableRawPointer.allocate(byteCount: Self.blockSize, alignment: Self.cacheLine)
         mutex = block.initializeMemory(as: pthread_mutex_t.self, repeating: pthread_mutex_t(), count: 1)
-        state = (block + Self.stateOffset).initializeMemory(as: State.self, repeating: State(), count: 1)
+        state = (block + Self.stateOffset).initializeMemory(
+            as: State.self, repeating: State(cas: UInt64(index) + 1, casStep: UInt64(count)), count: 1)
         pthread_mutex_init(mutex, nil)
     }
 

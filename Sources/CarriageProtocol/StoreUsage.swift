@@ -13,8 +13,6 @@ final class StoreUsage: Sendable {
     let limit: Int
     private let bytes = Atomic<Int>(0)
     private let keys = Atomic<Int>(0)
-    /// The last CAS unique handed out.
-    private let cas = Atomic<UInt64>(0)
 
     init(limit: Int) {
         self.limit = limit
@@ -46,11 +44,6 @@ final class StoreUsage: Sendable {
     /// Gives back `count` bytes (after a removal).
     func release(_ count: Int) {
         bytes.wrappingSubtract(count, ordering: .relaxed)
-    }
-
-    /// A CAS unique no item has had.
-    func nextCAS() -> UInt64 {
-        cas.wrappingAdd(1, ordering: .relaxed).newValue
     }
 
     func addKey() {

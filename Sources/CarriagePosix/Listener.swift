@@ -7,8 +7,8 @@ package final class Listener {
     /// Why a listener could not be made.
     package enum Failure: Error {
         case resolve(AddressError)
+        /// Binding or listening failed (libevent's listener reports it through errno).
         case bind(SystemError)
-        case libevent(EventLoopError)
     }
 
     private final class Callbacks {

@@ -129,7 +129,6 @@ public final class Server: @unchecked Sendable {
             case .bind(let error) where error.errno == EADDRINUSE: throw .addressInUse(host: host, port: port)
             case .bind(let error) where error.errno == EACCES: throw .permissionDenied(host: host, port: port)
             case .bind(let error): throw .cannotBind(host: host, port: port, error)
-            case .libevent(let error): throw .eventLoop(error)
             }
         }
         self.port = listener?.port ?? 0

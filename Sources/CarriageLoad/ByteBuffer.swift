@@ -74,9 +74,14 @@ struct ByteBuffer: ~Copyable {
     }
 
     /// Copies `bytes` to the back (the caller reserved room).
-    mutating func append(_ bytes: UnsafeRawBufferPointer) {
-        guard let base = bytes.baseAddress, bytes.count > 0 else { return }
-        (memory + end).copyMemory(from: base, byteCount: bytes.count)
-        end += bytes.count
+    mutating func append(_ bytes: Bytes) {
+        bytes.withUnsafeBytes { raw in
+            guard let base = raw.baseAddress, raw.count > 0 else { return }
+            (memory + end).copyMemory(from: base, byteCount: raw.count)
+            end += raw.count
+        }
     }
+
+    /// The unread bytes as a view for the parsers. Valid until the next mutating call.
+    var bytes: Bytes { Bytes(readable) }
 }

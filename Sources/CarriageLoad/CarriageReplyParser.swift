@@ -59,13 +59,13 @@ struct CarriageReplyParser: ReplyParser {
 
     /// `OK` alone or `OK <payload>`.
     @inline(__always)
-    private static func isOK(_ text: UnsafeRawBufferPointer) -> Bool {
+    private static func isOK(_ text: Bytes) -> Bool {
         ReplyLine.hasPrefix(text, Reply.ok)
             && (text.count == Reply.ok.utf8CodeUnitCount || text[Reply.ok.utf8CodeUnitCount] == UInt8(ascii: " "))
     }
 
-    func parse(_ bytes: UnsafeRawBufferPointer, expecting: ExpectedReply, mix: RequestMix,
-               key: UnsafeRawBufferPointer) -> ParsedReply? {
+    func parse(_ bytes: Bytes, expecting: ExpectedReply, mix: RequestMix,
+               key: Bytes) -> ParsedReply? {
         guard let line = ReplyLine.find(in: bytes, from: 0) else { return nil }
         let text = line.text(in: bytes)
         let ok: Bool
@@ -99,21 +99,21 @@ struct CarriageReplyParser: ReplyParser {
 
     /// `OK <signed decimal>`.
     @inline(__always)
-    private static func isInteger(_ text: UnsafeRawBufferPointer) -> Bool {
+    private static func isInteger(_ text: Bytes) -> Bool {
         let payload = Reply.ok.utf8CodeUnitCount + 1
         return isOK(text) && text.count > payload
-            && ReplyLine.isInteger(UnsafeRawBufferPointer(rebasing: text[payload...]))
+            && ReplyLine.isInteger(text.suffix(from: payload))
     }
 
     @inline(__always)
-    static func isError(_ text: UnsafeRawBufferPointer) -> Bool {
+    static func isError(_ text: Bytes) -> Bool {
         ReplyLine.hasPrefix(text, Reply.error)
     }
 
     /// A reply that is not the one expected: a refused connection, a refused request,
     /// or simply the wrong reply.
     @inline(__always)
-    private static func failure(_ text: UnsafeRawBufferPointer) -> ReplyOutcome {
+    private static func failure(_ text: Bytes) -> ReplyOutcome {
         if ReplyLine.hasPrefix(text, Reply.busy) { return .busy }
         return isError(text) ? .error : .wrong
     }

@@ -190,20 +190,20 @@ final class ClientConnection {
         while inFlight.count > 0 {
             let entry = inFlight.oldest
             let template = Int(entry.template)
-            guard let reply = parser.parse(input.readable, expecting: mix.expected(template),
+            guard let reply = parser.parse(input.bytes, expecting: mix.expected(template),
                                                   mix: mix, key: mix.key(Int(entry.key))) else { break }
             if reply.outcome == .ok {
                 driver.succeeded(latency: now &- entry.sent)
             } else {
                 if reply.outcome == .busy { refused = true }
                 driver.failed(reply.outcome, template: template,
-                              reply: UnsafeRawBufferPointer(rebasing: input.readable[..<reply.length]))
+                              reply: input.bytes[0..<reply.length])
             }
             input.consume(reply.length)
             inFlight.popOldest()
         }
         if inFlight.count == 0 && !input.isEmpty {
-            driver.strayBytes(input.readable)
+            driver.strayBytes(input.bytes)
             closeSocket()
             driver.retryLater(self)
             return

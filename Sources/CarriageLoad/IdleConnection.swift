@@ -82,13 +82,13 @@ final class IdleConnection {
                 kind = .closed
             case .done(let n):
                 buffer.commit(n)
-                kind = ReplyLine.isBusy(buffer.readable) ? .busy : .wrongReply
+                kind = ReplyLine.isBusy(buffer.bytes) ? .busy : .wrongReply
             }
         } catch {
             kind = .closed
         }
         close()
-        driver.idleDropped(kind, sample: ReplyLine.sample(buffer.readable))
+        driver.idleDropped(kind, sample: ReplyLine.sample(buffer.bytes))
     }
 
     private func finish(connectError error: SystemError) {

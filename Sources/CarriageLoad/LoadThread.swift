@@ -204,7 +204,7 @@ final class LoadThread: @unchecked Sendable {
         if remaining == 0 && outstanding == 0 { finish(.requests) }
     }
 
-    func failed(_ outcome: ReplyOutcome, template: Int, reply: UnsafeRawBufferPointer) {
+    func failed(_ outcome: ReplyOutcome, template: Int, reply: Bytes) {
         outstanding -= 1
         let kind: ErrorKind
         switch outcome {
@@ -232,7 +232,7 @@ final class LoadThread: @unchecked Sendable {
     }
 
     /// Bytes arrived that no request asked for.
-    func strayBytes(_ bytes: UnsafeRawBufferPointer) {
+    func strayBytes(_ bytes: Bytes) {
         stats.count(.wrongReply)
         stats.sample("bytes with no request in flight: '\(ReplyLine.sample(bytes))'")
     }

@@ -58,8 +58,8 @@ struct MemcachedReplyParser: ReplyParser {
         }
     }
 
-    func parse(_ bytes: UnsafeRawBufferPointer, expecting: ExpectedReply, mix: RequestMix,
-               key: UnsafeRawBufferPointer) -> ParsedReply? {
+    func parse(_ bytes: Bytes, expecting: ExpectedReply, mix: RequestMix,
+               key: Bytes) -> ParsedReply? {
         guard let line = ReplyLine.find(in: bytes, from: 0) else { return nil }
         let text = line.text(in: bytes)
         let ok: Bool
@@ -93,7 +93,7 @@ struct MemcachedReplyParser: ReplyParser {
     }
 
     /// The `<bytes>` field of `VALUE <key> <flags> <bytes> [<cas>]`.
-    private static func valueSize(_ text: UnsafeRawBufferPointer) -> Int? {
+    private static func valueSize(_ text: Bytes) -> Int? {
         var field = 0
         var fieldStart = 0
         for i in 0...text.count {
@@ -107,12 +107,12 @@ struct MemcachedReplyParser: ReplyParser {
     }
 
     /// `ERROR`, `CLIENT_ERROR <reason>` or `SERVER_ERROR <reason>`.
-    static func isError(_ text: UnsafeRawBufferPointer) -> Bool {
+    static func isError(_ text: Bytes) -> Bool {
         ReplyLine.equals(text, "ERROR") || ReplyLine.hasPrefix(text, "CLIENT_ERROR") || ReplyLine.hasPrefix(text, "SERVER_ERROR")
     }
 
     /// memcached refuses a connection over `-c` with an error that says so, then closes it.
-    private static func failure(_ text: UnsafeRawBufferPointer) -> ReplyOutcome {
+    private static func failure(_ text: Bytes) -> ReplyOutcome {
         if ReplyLine.isBusy(text) { return .busy }
         return isError(text) ? .error : .wrong
     }

@@ -40,7 +40,7 @@ struct RedisReplyParser: ReplyParser {
 
     /// Where the RESP value starting at `offset` ends: nil while incomplete, -1 when it is
     /// malformed.
-    private static func valueEnd(_ bytes: UnsafeRawBufferPointer, from offset: Int, depth: Int = 0) -> Int? {
+    private static func valueEnd(_ bytes: Bytes, from offset: Int, depth: Int = 0) -> Int? {
         guard let line = ReplyLine.find(in: bytes, from: offset) else { return nil }
         guard line.end > line.start else { return -1 }
         let text = line.text(in: bytes)
@@ -69,12 +69,12 @@ struct RedisReplyParser: ReplyParser {
     }
 
     /// A RESP error: `-ERR ...`, `-WRONGTYPE ...`.
-    static func isError(_ text: UnsafeRawBufferPointer) -> Bool {
+    static func isError(_ text: Bytes) -> Bool {
         text.first == UInt8(ascii: "-")
     }
 
-    func parse(_ bytes: UnsafeRawBufferPointer, expecting: ExpectedReply, mix: RequestMix,
-               key: UnsafeRawBufferPointer) -> ParsedReply? {
+    func parse(_ bytes: Bytes, expecting: ExpectedReply, mix: RequestMix,
+               key: Bytes) -> ParsedReply? {
         guard let line = ReplyLine.find(in: bytes, from: 0) else { return nil }
         let text = line.text(in: bytes)
         guard let end = Self.valueEnd(bytes, from: 0) else { return nil }
@@ -89,12 +89,12 @@ struct RedisReplyParser: ReplyParser {
         case .line, .oneOfLines, .errorReply:
             ok = matchesCommon(text, expecting, mix: mix, key: key)!
         case .redisInteger:
-            ok = type == UInt8(ascii: ":") && ReplyLine.isInteger(UnsafeRawBufferPointer(rebasing: text[1...]))
+            ok = type == UInt8(ascii: ":") && ReplyLine.isInteger(text.suffix(from: 1))
         case .redisBulkOrNil:
             ok = type == UInt8(ascii: "$")
         case .redisBulk(let range):
             ok = type == UInt8(ascii: "$") && !ReplyLine.equals(text, "$-1")
-                && mix.matches(UnsafeRawBufferPointer(rebasing: bytes[line.next..<(end - 2)]), range, key: key)
+                && mix.matches(bytes[line.next..<(end - 2)], range, key: key)
         case .redisAny:
             ok = true
         default:

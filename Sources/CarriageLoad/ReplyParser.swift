@@ -34,19 +34,19 @@ protocol ReplyParser {
 
     /// The reply at the front of `bytes`, or nil while it is incomplete. `key` is the key
     /// the request was rendered with (empty when it had none).
-    func parse(_ bytes: UnsafeRawBufferPointer, expecting: ExpectedReply, mix: RequestMix,
-               key: UnsafeRawBufferPointer) -> ParsedReply?
+    func parse(_ bytes: Bytes, expecting: ExpectedReply, mix: RequestMix,
+               key: Bytes) -> ParsedReply?
 
     /// Whether the reply line `text` is one of the protocol's error replies.
-    static func isError(_ text: UnsafeRawBufferPointer) -> Bool
+    static func isError(_ text: Bytes) -> Bool
 }
 
 extension ReplyParser {
     /// Whether the line `text` is right for the expectations every line protocol shares
     /// (an exact line, one of several, an error); nil for a protocol's own kinds.
     @inline(__always)
-    func matchesCommon(_ text: UnsafeRawBufferPointer, _ expecting: ExpectedReply, mix: RequestMix,
-                       key: UnsafeRawBufferPointer) -> Bool? {
+    func matchesCommon(_ text: Bytes, _ expecting: ExpectedReply, mix: RequestMix,
+                       key: Bytes) -> Bool? {
         switch expecting {
         case .line(let range): return mix.matches(text, range, key: key)
         case .oneOfLines(let range): return mix.matchesOneOf(text, range)

@@ -119,30 +119,30 @@ final class RequestMix {
 
     /// The key's bytes; valid as long as the mix lives.
     @inline(__always)
-    func key(_ index: Int) -> UnsafeRawBufferPointer {
-        UnsafeRawBufferPointer(start: arena + keyOffsets[index], count: keyOffsets[index + 1] - keyOffsets[index])
+    func key(_ index: Int) -> Bytes {
+        Bytes(UnsafeRawBufferPointer(start: arena + keyOffsets[index], count: keyOffsets[index + 1] - keyOffsets[index]))
     }
 
     @inline(__always)
-    private func segment(_ index: Int) -> UnsafeRawBufferPointer {
+    private func segment(_ index: Int) -> Bytes {
         let s = segments[index]
-        return UnsafeRawBufferPointer(start: arena + s.offset, count: s.length)
+        return Bytes(UnsafeRawBufferPointer(start: arena + s.offset, count: s.length))
     }
 
     /// Whether `text` is the range's pieces joined by `key`.
     @inline(__always)
-    func matches(_ text: UnsafeRawBufferPointer, _ range: SegmentRange, key: UnsafeRawBufferPointer) -> Bool {
+    func matches(_ text: Bytes, _ range: SegmentRange, key: Bytes) -> Bool {
         var offset = 0
         for i in 0..<Int(range.count) {
             if i > 0 {
                 guard offset + key.count <= text.count,
-                      ReplyLine.equals(UnsafeRawBufferPointer(rebasing: text[offset..<(offset + key.count)]), key)
+                      text[offset..<(offset + key.count)].equals(key)
                 else { return false }
                 offset += key.count
             }
             let piece = segment(Int(range.first) + i)
             guard offset + piece.count <= text.count,
-                  ReplyLine.equals(UnsafeRawBufferPointer(rebasing: text[offset..<(offset + piece.count)]), piece)
+                  text[offset..<(offset + piece.count)].equals(piece)
             else { return false }
             offset += piece.count
         }
@@ -150,7 +150,7 @@ final class RequestMix {
     }
 
     /// Whether `text` is one of the range's pieces.
-    func matchesOneOf(_ text: UnsafeRawBufferPointer, _ range: SegmentRange) -> Bool {
+    func matchesOneOf(_ text: Bytes, _ range: SegmentRange) -> Bool {
         for i in 0..<Int(range.count) where ReplyLine.equals(text, segment(Int(range.first) + i)) {
             return true
         }

@@ -19,7 +19,7 @@ struct ParserHarness {
     /// Parses `reply` as the answer to the template (rendered with key 0, `key:0`).
     func parse(_ reply: String) -> ParsedReply? {
         let bytes = Array(reply.utf8)
-        return bytes.withUnsafeBytes { parser.parse($0, expecting: expected, mix: mix, key: mix.key(0)) }
+        return bytes.withUnsafeBytes { parser.parse(Bytes($0), expecting: expected, mix: mix, key: mix.key(0)) }
     }
 
     /// The outcome of a complete reply, and that it took all of `reply`'s bytes.

@@ -11,8 +11,9 @@ import Glibc
 /// Critical sections stay a few dictionary operations long: values are copied before the lock
 /// is taken, and replaced or removed entries are handed back out of the critical section so
 /// their memory is freed after the lock is released. The only allocations under the lock are
-/// the dictionary's own growth and, on insertion of a new key, the copy of the key (at most
-/// 250 bytes; copying it up front would cost every overwrite an allocation).
+/// the dictionary's and the expiry queue's own growth and, on insertion of a new key, the
+/// copy of the key (at most 250 bytes; copying it up front would cost every overwrite an
+/// allocation). The queue's copy of a key is made before the lock.
 final class StoreShard: @unchecked Sendable {
     // Safe to share: `entries` is only reached through `withLock`, between lock and unlock of
     // `mutex`, and both live in one heap block that is never moved or freed before `deinit`.

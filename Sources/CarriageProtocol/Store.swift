@@ -168,7 +168,7 @@ public final class Store: Sendable {
         let now = clock.now()
         let usage = self.usage
         let (sum, overflow) = now.addingReportingOverflow(Int(clamping: seconds))
-        let expiresAt = overflow ? Int.max : sum
+        let expiresAt = overflow ? StoreItem.maxExpiry : min(sum, StoreItem.maxExpiry)
         // The queue's copy of the key is made before the lock.
         let queued = seconds > 0 ? ExpiryQueue.Entry(expiresAt: expiresAt, key: key.owned()) : nil
         var dropped: RemovedItem?

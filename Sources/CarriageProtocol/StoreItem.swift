@@ -2,10 +2,27 @@
 /// expires, and its CAS unique (new on every change of the value).
 struct StoreItem {
     var value: [UInt8]
-    var flags: UInt32
-    /// Seconds on the store's clock at which the item stops existing; 0 for never.
-    var expiresAt: Int
     var cas: UInt64
+    var flags: UInt32
+    /// 32 bits, as memcached keeps it: the item is 24 bytes, not 32. ``maxExpiry`` seconds
+    /// of uptime is 136 years.
+    private var expiry: UInt32
+
+    /// The latest second an expiry can name.
+    static let maxExpiry = Int(UInt32.max)
+
+    init(value: [UInt8], flags: UInt32, expiresAt: Int, cas: UInt64) {
+        self.value = value
+        self.cas = cas
+        self.flags = flags
+        self.expiry = UInt32(clamping: expiresAt)
+    }
+
+    /// Seconds on the store's clock at which the item stops existing; 0 for never.
+    var expiresAt: Int {
+        get { Int(expiry) }
+        set { expiry = UInt32(clamping: newValue) }
+    }
 
     /// Whether the item no longer exists at `now`.
     @inline(__always)

@@ -27,20 +27,23 @@ let package = Package(
         // What the server, the daemon and the load tool stand on: the syscall helper and
         // its typed error, sockets, the libevent loop and its events, threads, the clock.
         .target(name: "CarriagePosix", dependencies: ["CLibevent"]),
-        // Requests, commands and the shared store: pure Swift, no I/O.
-        .target(name: "CarriageProtocol"),
+        // The shared store: items in per-shard slab memory, LRU eviction, expiry, the memory
+        // bound. Knows nothing of any protocol; no I/O.
+        .target(name: "CarriageStore"),
+        // Requests and commands, run against the store: pure Swift, no I/O.
+        .target(name: "CarriageProtocol", dependencies: ["CarriageStore"]),
         // The libevent loop, connections and their hand-off to the pool.
         .target(
             name: "CarriageServer",
             dependencies: [
-                "CarriagePosix", "WorkerPool", "CarriageProtocol",
+                "CarriagePosix", "WorkerPool", "CarriageStore", "CarriageProtocol",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "carriaged",
             dependencies: [
-                "CarriageServer", "CarriagePosix",
+                "CarriageServer", "CarriagePosix", "CarriageStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -48,7 +51,7 @@ let package = Package(
         .executableTarget(
             name: "CarriageLoad",
             dependencies: [
-                "CarriagePosix", "CarriageProtocol",
+                "CarriagePosix", "CarriageStore", "CarriageProtocol",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
@@ -56,7 +59,11 @@ let package = Package(
         .executableTarget(name: "PoolBenchmark", dependencies: ["WorkerPool", "CarriagePosix"]),
         .testTarget(name: "WorkerPoolTests", dependencies: ["WorkerPool"]),
         .testTarget(name: "CarriagePosixTests", dependencies: ["CarriagePosix"]),
-        .testTarget(name: "CarriageProtocolTests", dependencies: ["CarriageProtocol"]),
+        // Helpers the store's and the protocol's tests share (no XCTest in it).
+        .target(name: "CarriageTestSupport", dependencies: ["CarriageStore"], path: "Tests/CarriageTestSupport"),
+        .testTarget(name: "CarriageStoreTests", dependencies: ["CarriageStore", "CarriageTestSupport"]),
+        .testTarget(
+            name: "CarriageProtocolTests", dependencies: ["CarriageProtocol", "CarriageStore", "CarriageTestSupport"]),
         .testTarget(name: "CarriageServerTests", dependencies: ["CarriageServer"]),
         .testTarget(name: "CarriageLoadTests", dependencies: ["CarriageLoad", "CarriageProtocol"]),
         .testTarget(name: "EndToEndTests", dependencies: ["carriaged", "CarriageLoad", "CarriagePosix"]),

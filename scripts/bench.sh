@@ -5,7 +5,7 @@
 # medians and writes it to bench-results/bench-<date>.txt (with the raw runs beside it).
 #
 #   scripts/bench.sh [--quick] [--duration S] [--reps N] [--servers LIST]
-#                    [--scenarios LIST] [--idle N] [--items N] [--tool-threads N]
+#                    [--scenarios LIST] [--idle N] [--items N] [--fill N] [--tool-threads N]
 #                    [--baseline REV]
 #
 #   --duration S      seconds of load per run (default 5; env BENCH_DURATION)
@@ -13,9 +13,10 @@
 #                     env BENCH_REPS)
 #   --quick           smoke run: 1 s runs, 1 rep, 1000 idle connections in S4
 #   --servers LIST    comma-separated, from carriaged,memcached,redis (default all)
-#   --scenarios LIST  comma-separated, from S1,S2,S3,S4,S5,S6,M1 (default S1 to S6)
+#   --scenarios LIST  comma-separated, from S1,S2,S3,S4,S5,S6,M1,M2 (default S1 to S6)
 #   --idle N          idle connections in S4 (default 10000)
 #   --items N         items M1 stores (default 1000000)
+#   --fill N          items M2 stores (default 6000000)
 #   --tool-threads N  carriage-load threads (default 1)
 #   --baseline REV    also run carriaged built from git revision REV (e.g. HEAD~1), as
 #                     the server "baseline", interleaved with the others: an A/B of a
@@ -32,6 +33,12 @@
 #       11.9 on average for a million; 32-byte values) stored once each, pipelined;
 #       prints server RSS growth / N. Not in the default list: run it alone
 #       (--scenarios M1), on fresh servers.
+#   M2  a bounded cache filled past its bound: each server restarted with 256 MiB and
+#       LRU eviction (carriaged --max-memory 256MiB --eviction lru; memcached -m 256;
+#       redis --maxmemory 256mb --maxmemory-policy allkeys-lru), then --fill distinct
+#       M1-style items stored once each. Prints whether every write was accepted, RSS
+#       growth against the 256 MiB, evictions and the memory the server reports. Not
+#       in the default list; the baseline is left out (it may predate --eviction).
 # PING is `version` for memcached and inline `PING` for Redis; GET/SET/INCR are
 # `get`/`set`/`incr` for memcached.
 #
@@ -57,6 +64,9 @@ duration="${BENCH_DURATION:-5}"
 reps="${BENCH_REPS:-3}"
 idle=10000
 items=1000000
+fill=6000000
+bound_mib=256
+bounded=""  # set while M2's servers run with the bound
 servers="carriaged,memcached,redis"
 scenarios="S1,S2,S3,S4,S5,S6"
 tool_threads=1
@@ -74,6 +84,7 @@ while [ $# -gt 0 ]; do
         --scenarios) scenarios="${2:-}"; shift 2 ;;
         --idle) idle="${2:-}"; shift 2 ;;
         --items) items="${2:-}"; shift 2 ;;
+        --fill) fill="${2:-}"; shift 2 ;;
         --tool-threads) tool_threads="${2:-}"; shift 2 ;;
         --baseline) baseline="${2:-}"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
@@ -84,6 +95,7 @@ done
 [[ "$reps" =~ ^[1-9][0-9]*$ ]] || die "--reps must be a positive integer"
 [[ "$idle" =~ ^[0-9]+$ ]] || die "--idle must be a non-negative integer"
 [[ "$items" =~ ^[1-9][0-9]*$ ]] || die "--items must be a positive integer"
+[[ "$fill" =~ ^[1-9][0-9]*$ ]] || die "--fill must be a positive integer"
 [[ "$tool_threads" =~ ^[1-9][0-9]*$ ]] || die "--tool-threads must be a positive integer"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -180,8 +192,10 @@ start_server() {
         carriaged|baseline)
             local binary="$bin/carriaged"
             [ "$name" = baseline ] && binary="$baseline_bin"
+            local memory=(--max-memory 8GiB)
+            [ -n "$bounded" ] && memory=(--max-memory "${bound_mib}MiB" --eviction lru)
             "$binary" --host 127.0.0.1 --port 0 --workers "$cores" --max-connections 20000 \
-                --idle-timeout 0 --max-memory 8GiB 2>"$work/$name.log" &
+                --idle-timeout 0 "${memory[@]}" 2>"$work/$name.log" &
             pid_of[$name]=$!
             wait_ready "$name" "grep -q 'listening on' '$work/$name.log'"
             port_of[$name]="$(grep -o 'listening on [^ ]*' "$work/$name.log" | head -1 | sed 's/.*://')"
@@ -191,7 +205,9 @@ start_server() {
             port="$(free_port)"
             local user=()
             [ "$(id -u)" -eq 0 ] && user=(-u root)
-            memcached -l 127.0.0.1 -p "$port" -U 0 -t "$cores" -c 20000 -m 1024 "${user[@]}" >"$work/memcached.log" 2>&1 &
+            local megabytes=1024
+            [ -n "$bounded" ] && megabytes=$bound_mib
+            memcached -l 127.0.0.1 -p "$port" -U 0 -t "$cores" -c 20000 -m "$megabytes" "${user[@]}" >"$work/memcached.log" 2>&1 &
             pid_of[memcached]=$!
             port_of[memcached]=$port
             proto_of[memcached]=memcached
@@ -199,7 +215,9 @@ start_server() {
             ;;
         redis)
             port="$(free_port)"
-            redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 \
+            local bound=()
+            [ -n "$bounded" ] && bound=(--maxmemory "${bound_mib}mb" --maxmemory-policy allkeys-lru)
+            redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 "${bound[@]}" \
                 --daemonize no --protected-mode no --logfile "$work/redis.log" >/dev/null 2>&1 &
             pid_of[redis]=$!
             port_of[redis]=$port
@@ -229,6 +247,8 @@ scenario_args() {
         S6) args=(--connections 50 --pipeline 1 --request "$incr") ;;
         M1) args=(--connections 50 --pipeline 16 --keys "$items" --key-order sequential --key-prefix bench:
                   --value-size 32 --request "$set" --requests "$items") ;;
+        M2) args=(--connections 50 --pipeline 16 --keys "$fill" --key-order sequential --key-prefix bench:
+                  --value-size 32 --request "$set" --requests "$fill") ;;
         warm) args=(--connections 50 --pipeline 16 "${keyed[@]}" --request "$set" --requests 40000) ;;
     esac
 }
@@ -241,6 +261,7 @@ describe() {
         S5) echo "S5 90% GET/10% SET, 10k keys" ;;
         S6) echo "S6 INCR one hot key" ;;
         M1) echo "M1 store $items items" ;;
+        M2) echo "M2 fill ${bound_mib} MiB LRU, $fill items" ;;
     esac
 }
 
@@ -263,9 +284,22 @@ warm_up() {
     done
 }
 
+# M2's evictions and the memory the server says it uses: "evictions<TAB>bytes".
+cache_report() {
+    local port="${port_of[$1]}"
+    case "${proto_of[$1]}" in
+        carriage) printf 'STATS\nQUIT\n' | nc -N -w 5 127.0.0.1 "$port" \
+            | awk '$2 == "evictions" { e = $3 } $2 == "memory_used" { m = $3 } END { printf "%s\t%s", e, m }' ;;
+        memcached) printf 'stats\r\nquit\r\n' | nc -N -w 5 127.0.0.1 "$port" | tr -d '\r' \
+            | awk '$2 == "evictions" { e = $3 } $2 == "bytes" { m = $3 } END { printf "%s\t%s", e, m }' ;;
+        redis) printf 'INFO\r\nQUIT\r\n' | nc -N -w 5 127.0.0.1 "$port" | tr -d '\r' \
+            | awk -F: '$1 == "evicted_keys" { e = $2 } $1 == "used_memory" { m = $2 } END { printf "%s\t%s", e, m }' ;;
+    esac
+}
+
 IFS=, read -r -a scenario_list <<<"$scenarios"
 for s in "${scenario_list[@]}"; do
-    [[ "$s" =~ ^(S[1-6]|M1)$ ]] || die "unknown scenario '$s' (S1 to S6, M1)"
+    [[ "$s" =~ ^(S[1-6]|M[12])$ ]] || die "unknown scenario '$s' (S1 to S6, M1, M2)"
 done
 printf 'rep\tscenario\tserver\trequests\trps\tp50_us\tp99_us\terrors\tseconds\tserver_cpu_s\ttool_cpu_s\trss_before_kib\trss_max_kib\n' >"$raw_file"
 
@@ -280,7 +314,7 @@ run_one() {  # $1 = rep, $2 = scenario, $3 = server
     rss_before="$(rss_kib "$pid")"
     before_ticks="$(cpu_ticks "$pid")"
     local length=(--duration "$duration")
-    [ "$s" = M1 ] && length=()  # a count of requests, not a duration
+    [[ "$s" == M[12] ]] && length=()  # a count of requests, not a duration
     "$load" --host 127.0.0.1 --port "${port_of[$name]}" --protocol "${proto_of[$name]}" \
         "${length[@]}" --threads "$tool_threads" "${args[@]}" --json >"$work/run.json" 2>"$work/run.err" &
     tool_pid=$!
@@ -320,7 +354,15 @@ for ((rep = 1; rep <= reps; rep++)); do
     for s in "${scenario_list[@]}"; do
         if [[ "$s" == S5 || "$s" == S6 ]] && [ "$warmed" -eq 0 ]; then warm_up; warmed=1; fi
         for name in "${active[@]}"; do
-            run_one "$rep" "$s" "$name"
+            if [ "$s" = M2 ]; then
+                [ "$name" = baseline ] && continue
+                stop_server "$name"; bounded=1; start_server "$name"
+                run_one "$rep" "$s" "$name"
+                printf '%s\t%s\t%s\n' "$rep" "$name" "$(cache_report "$name")" >>"$work/m2.tsv"
+                stop_server "$name"; bounded=""; start_server "$name"
+            else
+                run_one "$rep" "$s" "$name"
+            fi
         done
     done
 done
@@ -405,5 +447,25 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
         print ""
         print "srv% / tool%: CPU seconds over wall seconds (100% = one core); " CORES " cores shared by server and tool."
     }' IDLE="$idle" ITEMS="$items" CORES="$cores" "$raw_file"
+    if [ -s "$work/m2.tsv" ]; then
+        echo
+        echo "M2 bounded cache: ${bound_mib} MiB with LRU eviction, $fill distinct items stored once each (medians):"
+        awk -F'\t' -v bound="$bound_mib" '
+            FNR == NR { if (FNR > 1 && $2 == "M2") { k = $3; errors[k] += $8; growth[k] = growth[k] " " ($13 - $12) / 1024; rss[k] = rss[k] " " $13 / 1024 } ; next }
+            { ev[$2] = ev[$2] " " $3; used[$2] = used[$2] " " $4 / 1048576; if (!($2 in order)) { order[$2] = ++n; names[n] = $2 } }
+            function median(list,    m, a, i, j, t) {
+                m = split(list, a, " "); if (m == 0) return 0
+                for (i = 2; i <= m; i++) { t = a[i] + 0; for (j = i - 1; j >= 1 && a[j] + 0 > t; j--) a[j + 1] = a[j]; a[j + 1] = t }
+                return (m % 2) ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2
+            }
+            END {
+                printf "  %-10s %8s %13s %12s %12s %16s\n", "server", "errors", "RSS growth", "vs bound", "evictions", "reported MiB"
+                for (i = 1; i <= n; i++) {
+                    k = names[i]; g = median(growth[k])
+                    printf "  %-10s %8d %9.1f MiB %11.2fx %12d %16.1f\n", k, errors[k], g, g / bound, median(ev[k]), median(used[k])
+                }
+                print "  reported: carriaged memory_used (pages, index, queues), memcached bytes (items only), redis used_memory"
+            }' "$raw_file" "$work/m2.tsv"
+    fi
 } | tee "$table_file"
 echo "bench: table written to ${table_file#"$root"/}, raw runs in ${raw_file#"$root"/}" >&2

@@ -42,7 +42,7 @@ run_suite "all tests" swift test --disable-swift-testing
 # CARRIAGE_TSAN: the --daemon tests skip themselves there (TSan does not support fork
 # once its own threads run).
 CARRIAGE_TSAN=1 run_suite "ThreadSanitizer" swift test --disable-swift-testing --scratch-path .build-tsan \
-    --sanitize=thread --filter "${CARRIAGE_TSAN_FILTER:-WorkerPoolTests|CarriagePosixTests|CarriageProtocolTests|CarriageServerTests|EndToEndTests}"
+    --sanitize=thread --filter "${CARRIAGE_TSAN_FILTER:-WorkerPoolTests|CarriagePosixTests|CarriageStoreTests|CarriageProtocolTests|CarriageServerTests|EndToEndTests}"
 
 echo "total: $passed passed, $failed failed, $skipped skipped"
 exit $status

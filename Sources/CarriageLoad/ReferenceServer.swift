@@ -1,4 +1,5 @@
 import CarriageProtocol
+import CarriageStore
 
 /// The server's own request code, run at start-up on a scratch store: the load tool
 /// learns the exact reply of a request whose reply depends on nothing but the request

@@ -1,3 +1,5 @@
+import CarriageStore
+
 /// Why a request was refused, with the exact reply the line protocol gives for it.
 package enum CommandError: Error, Equatable, Sendable {
     case unknownCommand
@@ -14,6 +16,8 @@ package enum CommandError: Error, Equatable, Sendable {
         case .outOfMemory: self = .outOfMemory
         case .valueNotInteger: self = .valueNotInteger
         case .overflow: self = .overflow
+        // The protocol's own keys are at most 250 bytes; the store takes 255.
+        case .keyTooLong: self = .invalidKey
         }
     }
 

@@ -1,3 +1,5 @@
+import CarriageStore
+
 /// Runs request lines of protocol version 1 against the shared store.
 ///
 /// One processor serves every connection and worker thread at once: it keeps no state of its
@@ -54,11 +56,12 @@ public final class CommandProcessor: Sendable {
             }
             output.append(static: "OK\n")
         case .get(let key):
-            if let value = store.value(forKey: line[key]) {
-                appendWord(Reply.ok, to: &output)
-                output.append(contentsOf: value)
+            // The value is copied from the store straight after the reply word.
+            appendWord(Reply.ok, to: &output)
+            if store.read(line[key], appendingValueTo: &output) != nil {
                 output.append(static: "\n")
             } else {
+                output.removeLast(Reply.ok.utf8CodeUnitCount + 1)
                 output.append(static: Reply.none)
                 output.append(static: "\n")
             }
@@ -81,7 +84,13 @@ public final class CommandProcessor: Sendable {
             }
             appendInteger(value, to: &output)
         case .expire(let key, let seconds):
-            output.append(static: store.expire(line[key], afterSeconds: seconds) ? "OK 1\n" : "OK 0\n")
+            let found: Bool
+            do throws(StoreError) {
+                found = try store.expire(line[key], afterSeconds: seconds)
+            } catch {
+                throw CommandError(error)
+            }
+            output.append(static: found ? "OK 1\n" : "OK 0\n")
         case .ttl(let key):
             switch store.timeToLive(line[key]) {
             case nil:
@@ -100,12 +109,15 @@ public final class CommandProcessor: Sendable {
             for stat in environment.serverStats() {
                 appendStat(stat.name, stat.value, to: &output)
             }
-            appendStat("keys", store.keyCount, to: &output)
-            appendStat("bytes_stored", store.bytesStored, to: &output)
-            let reads = store.statistics
-            appendStat("get_hits", reads.hits, to: &output)
-            appendStat("get_misses", reads.misses, to: &output)
-            appendStat("expired", reads.expired, to: &output)
+            let totals = store.statistics
+            appendStat("keys", totals.keys, to: &output)
+            appendStat("bytes_stored", totals.bytesStored, to: &output)
+            appendStat("memory_used", store.memoryUsed, to: &output)
+            appendStat("memory_limit", store.maxMemoryBytes, to: &output)
+            appendStat("evictions", totals.evictions, to: &output)
+            appendStat("expired", totals.expired, to: &output)
+            appendStat("get_hits", totals.hits, to: &output)
+            appendStat("get_misses", totals.misses, to: &output)
             output.append(static: Reply.end)
             output.append(static: "\n")
         case .quit:

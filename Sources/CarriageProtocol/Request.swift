@@ -1,3 +1,5 @@
+import CarriageStore
+
 /// One parsed request line: the verb and where its arguments are in the line.
 ///
 /// Arguments are ranges of indices of the parsed line, not copies or slices: parsing allocates

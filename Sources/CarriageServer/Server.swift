@@ -4,6 +4,7 @@ import Glibc
 import Logging
 import Synchronization
 import WorkerPool
+import CarriageStore
 
 /// The Carriage server: a libevent loop that accepts and watches connections, and a
 /// fixed ``WorkerPool`` that runs their requests against one shared store.
@@ -89,7 +90,8 @@ public final class Server: @unchecked Sendable {
         }
         counters = ServerCounters(workers: configuration.workers)
         // Expiries count in the server's own seconds (the clock of uptime and idle timeouts).
-        let store = Store(maxMemoryBytes: configuration.maxMemoryBytes, clock: StoreClock { [clock] in clock.seconds() })
+        let store = Store(
+            maxMemoryBytes: configuration.maxMemoryBytes, eviction: configuration.eviction, clock: StoreClock { [clock] in clock.seconds() })
         processor = CommandProcessor(
             store: store,
             environment: ServerStatistics(clock: clock, pool: pool, counters: counters))

@@ -1,3 +1,4 @@
+import CarriageStore
 import Glibc
 
 /// Everything the server is told at start. The daemon's flags map onto it one to one.
@@ -14,8 +15,10 @@ public struct ServerConfiguration: Sendable {
     public var idleTimeoutSeconds = 300
     /// The longest request line accepted, LF excluded.
     public var maxLineBytes = 65_536
-    /// The store's bound on key + value bytes.
+    /// The store's bound on its memory: slab pages, index and expiry queues.
     public var maxMemoryBytes = 64 << 20
+    /// What a write does when `maxMemoryBytes` leaves no room.
+    public var eviction = EvictionPolicy.none
     /// Requests one connection may run per turn before it goes to the back of the queue,
     /// so a pipelining client cannot hold a worker (memcached's `-R`).
     public var requestsPerTurn = 256

@@ -26,7 +26,13 @@ struct ByteCount: ExpressibleByArgument, CustomStringConvertible {
         self.bytes = bytes
     }
 
-    var description: String { "\(bytes)" }
+    /// The largest unit that states it exactly: `64MiB`, not `67108864`.
+    var description: String {
+        for (shift, unit) in [(30, "GiB"), (20, "MiB"), (10, "KiB")] where bytes != 0 && bytes % (1 << shift) == 0 {
+            return "\(bytes >> shift)\(unit)"
+        }
+        return "\(bytes)"
+    }
 
     static var defaultValueDescription: String { "64MiB" }
 }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CarriagePosix
 import CarriageServer
+import CarriageStore
 import Glibc
 import Logging
 
@@ -34,8 +35,11 @@ struct Carriaged: ParsableCommand {
     @Option(name: .customLong("max-line-bytes"), help: "Longest request line, LF excluded; longer gets 'ERR line too long' and a close.")
     var maxLineBytes = defaults.maxLineBytes
 
-    @Option(name: .customLong("max-memory"), help: "Bound on the store's key + value bytes (e.g. 64MiB, 512KiB, 1G).")
+    @Option(name: .customLong("max-memory"), help: "Bound on the store's memory: items with their headers, index and expiry queues (e.g. 64MiB, 512KiB, 1G). RSS stays near it.")
     var maxMemory = ByteCount(bytes: defaults.maxMemoryBytes)
+
+    @Option(help: "At --max-memory: 'none' refuses writes with 'ERR out of memory'; 'lru' evicts the least recently used items.")
+    var eviction = defaults.eviction
 
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical.")
     var logLevel = Logger.Level.info
@@ -96,6 +100,7 @@ struct Carriaged: ParsableCommand {
         configuration.idleTimeoutSeconds = idleTimeout
         configuration.maxLineBytes = maxLineBytes
         configuration.maxMemoryBytes = maxMemory.bytes
+        configuration.eviction = eviction
 
         let server: Server
         do {
@@ -140,3 +145,5 @@ struct Carriaged: ParsableCommand {
         }
     }
 }
+
+extension EvictionPolicy: ExpressibleByArgument {}

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import CarriageProtocol
+import CarriageTestSupport
 
 final class CapitalizationTests: XCTestCase {
     /// Expected values are Python 3.11's `str.capitalize()`.

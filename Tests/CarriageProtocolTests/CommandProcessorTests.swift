@@ -1,6 +1,8 @@
 import XCTest
 
 @testable import CarriageProtocol
+import CarriageStore
+import CarriageTestSupport
 
 final class CommandProcessorTests: XCTestCase {
     private func makeProcessor(maxMemoryBytes: Int = 1 << 20) -> (CommandProcessor, Store) {
@@ -168,7 +170,7 @@ final class CommandProcessorTests: XCTestCase {
     }
 
     func testStats() {
-        let (processor, _) = makeProcessor()
+        let (processor, store) = makeProcessor()
         check([("SET ab cde", "OK\n"), ("INCR n 100", "OK 100\n")], on: processor)
         XCTAssertEqual(run(processor, "STATS").0, """
             STAT pid 41872
@@ -180,28 +182,41 @@ final class CommandProcessorTests: XCTestCase {
             STAT test.negative -5
             STAT keys 2
             STAT bytes_stored 9
+            STAT memory_used \(store.memoryUsed)
+            STAT memory_limit \(store.maxMemoryBytes)
+            STAT evictions 0
+            STAT expired 0
             STAT get_hits 0
             STAT get_misses 0
-            STAT expired 0
             END
 
             """)
+        XCTAssertGreaterThan(store.memoryUsed, 0)
         let empty = CommandProcessor(store: Store(maxMemoryBytes: 0), environment: FakeEnvironment(stats: []))
-        XCTAssertEqual(run(empty, "stats").0,
-                       "STAT keys 0\nSTAT bytes_stored 0\nSTAT get_hits 0\nSTAT get_misses 0\nSTAT expired 0\nEND\n")
+        XCTAssertEqual(run(empty, "stats").0, """
+            STAT keys 0
+            STAT bytes_stored 0
+            STAT memory_used 0
+            STAT memory_limit 0
+            STAT evictions 0
+            STAT expired 0
+            STAT get_hits 0
+            STAT get_misses 0
+            END
+
+            """)
     }
 
     func testOutOfMemory() {
-        let (processor, store) = makeProcessor(maxMemoryBytes: 10)
+        // The store's own tests cover where the bound falls; here, the replies.
+        let (processor, store) = makeProcessor(maxMemoryBytes: 0)
         check([
-            ("SET abc 1234567", "OK\n"),
             ("SET d x", "ERR out of memory\n"), ("GET d", "NONE\n"),
-            ("SET abc 12345678", "ERR out of memory\n"), ("GET abc", "OK 1234567\n"),
-            ("SET abc 7654321", "OK\n"), ("SET abc 1", "OK\n"), ("SET d 12345", "OK\n"),
-            ("INCR n", "ERR out of memory\n"),
+            ("INCR n", "ERR out of memory\n"), ("DECR n 5", "ERR out of memory\n"),
+            ("EXPIRE d 5", "OK 0\n"), ("DEL d", "OK 0\n"),
         ], on: processor)
-        XCTAssertEqual(store.keyCount, 2)
-        XCTAssertEqual(store.bytesStored, 10)
+        XCTAssertEqual(store.keyCount, 0)
+        XCTAssertEqual(store.memoryUsed, 0)
     }
 
     func testInvalidUTF8() {
@@ -237,7 +252,7 @@ final class CommandProcessorTests: XCTestCase {
 
     func testHundredThreadsIncrementOneKey() {
         let (processor, store) = makeProcessor()
-        runOnThreads(100) { _ in
+        XCTAssertTrue(runOnThreads(100) { _ in
             var output: [UInt8] = []
             for _ in 0..<100 {
                 output.removeAll(keepingCapacity: true)
@@ -245,7 +260,7 @@ final class CommandProcessorTests: XCTestCase {
                 // Every reply is a successful increment.
                 XCTAssertEqual(output.prefix(3), ArraySlice("OK ".utf8))
             }
-        }
+        }, "threads did not finish")
         XCTAssertEqual(run(processor, "GET counter").0, "OK 10000\n")
         XCTAssertEqual(store.keyCount, 1)
         XCTAssertEqual(store.bytesStored, "counter".utf8.count + "10000".utf8.count)
@@ -253,7 +268,7 @@ final class CommandProcessorTests: XCTestCase {
 
     func testConcurrentMixedRequestsKeepCountsExact() {
         let (processor, store) = makeProcessor()
-        runOnThreads(8) { thread in
+        XCTAssertTrue(runOnThreads(8) { thread in
             var output: [UInt8] = []
             for index in 0..<200 {
                 _ = processor.execute(line: slice("SET k\(thread)-\(index) value-\(index)"), output: &output)
@@ -265,7 +280,7 @@ final class CommandProcessorTests: XCTestCase {
                 _ = processor.execute(line: slice("DECR shared"), output: &output)
                 output.removeAll(keepingCapacity: true)
             }
-        }
+        }, "threads did not finish")
         // shared: sum over threads of 200 * (thread + 1) - 8 * 200 = 200 * 36 - 1600 = 5600.
         XCTAssertEqual(run(processor, "GET shared").0, "OK 5600\n")
         var expectedBytes = "shared".utf8.count + "5600".utf8.count
@@ -301,7 +316,7 @@ final class CommandProcessorFuzzTests: XCTestCase {
             "9223372036854775807", "-9223372036854775808", "9223372036854775808", "élan", "ǆ", "Σ",
             "ß", "日本", "😀", "\t", "\u{7F}", "\u{85}", "\u{0}",
         ].map { Array($0.utf8) } + [[0xFF], [0xC0, 0xAF], [0xED, 0xA0, 0x80], [0xE2, 0x82], [0x80]]
-        let store = Store(maxMemoryBytes: 4096, shardCount: 4)
+        let store = Store(maxMemoryBytes: 1 << 20, eviction: .lru, shardCount: 4)
         let processor = CommandProcessor(store: store, environment: FakeEnvironment())
         var random = SplitMix64(state: 20_261_122)
         for _ in 0..<30_000 {
@@ -324,7 +339,7 @@ final class CommandProcessorFuzzTests: XCTestCase {
             XCTAssertTrue(words.contains { reply.hasPrefix($0) }, "\(line) -> \(reply)")
             XCTAssertEqual(disposition == .close, reply == "OK BYE\n", "\(line)")
         }
-        XCTAssertLessThanOrEqual(store.bytesStored, 4096)
+        XCTAssertLessThanOrEqual(store.memoryUsed, store.maxMemoryBytes)
         XCTAssertGreaterThan(store.keyCount, 0, "the fuzzer never stored anything")
     }
 }

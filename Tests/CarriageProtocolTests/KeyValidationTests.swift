@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import CarriageProtocol
+import CarriageTestSupport
 
 final class KeyValidationTests: XCTestCase {
     func testKeys() {

@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import CarriageProtocol
+import CarriageTestSupport
 
 final class RequestTests: XCTestCase {
     /// The request as text, its ranges replaced by the bytes they select in brackets.

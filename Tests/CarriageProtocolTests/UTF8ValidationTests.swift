@@ -1,6 +1,7 @@
 import XCTest
 
 @testable import CarriageProtocol
+import CarriageTestSupport
 
 final class UTF8ValidationTests: XCTestCase {
     func testValid() {

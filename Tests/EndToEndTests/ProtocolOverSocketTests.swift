@@ -67,7 +67,8 @@ final class ProtocolOverSocketTests: XCTestCase {
         let stats = try client.stats()
         for name in ["pid", "uptime_seconds", "workers", "workers_busy", "queue_depth", "threads",
                      "connections_current", "connections_total", "connections_rejected", "requests_total",
-                     "keys", "bytes_stored", "get_hits", "get_misses", "expired",
+                     "keys", "bytes_stored", "memory_used", "memory_limit", "evictions", "get_hits",
+                     "get_misses", "expired",
                      "worker.0.requests", "worker.1.requests", "worker.2.requests"] {
             XCTAssertNotNil(stats[name], name)
         }
@@ -82,17 +83,63 @@ final class ProtocolOverSocketTests: XCTestCase {
         XCTAssertEqual(stats["threads"], daemon.threadCount)
     }
 
-    func testMaxMemoryRefusesASetThatWouldNotFit() throws {
-        let daemon = try TestDaemon(["--max-memory", "1KiB"])
+    /// Sends `count` SETs of `value` (keys `prefix0`, `prefix1`, ...) pipelined in batches
+    /// and returns the replies.
+    private func pipelineSets(
+        _ client: LineClient, prefix: String, count: Int, value: String
+    ) throws -> [String] {
+        var replies: [String] = []
+        for start in stride(from: 0, to: count, by: 500) {
+            let batch = start..<min(count, start + 500)
+            try client.send(batch.map { "SET \(prefix)\($0) \(value)\n" }.joined())
+            for _ in batch { replies.append(try XCTUnwrap(client.readLine())) }
+        }
+        return replies
+    }
+
+    /// `--eviction none` (the default): a full store refuses writes and loses nothing.
+    func testMaxMemoryRefusesWritesWhenFull() throws {
+        let daemon = try TestDaemon(["--max-memory", "1MiB"])
         defer { daemon.stopCleanly() }
         let client = try daemon.connect()
-        XCTAssertEqual(try client.request("SET a " + String(repeating: "v", count: 1000)), "OK")
-        XCTAssertEqual(try client.request("SET b " + String(repeating: "w", count: 100)), "ERR out of memory")
-        XCTAssertEqual(try client.request("GET b"), "NONE")
-        XCTAssertEqual(try client.request("SET c " + String(repeating: "x", count: 20)), "OK")
+        let value = String(repeating: "v", count: 1000)
+        let replies = try pipelineSets(client, prefix: "k", count: 2_000, value: value)
+        let stored = replies.firstIndex(of: "ERR out of memory") ?? replies.count
+        XCTAssertGreaterThan(stored, 500)
+        XCTAssertLessThan(stored, 1_100)
+        XCTAssertEqual(Set(replies[stored...]), ["ERR out of memory"])
+        XCTAssertEqual(try client.request("GET k0"), "OK " + value)
+        XCTAssertEqual(try client.request("GET k\(stored - 1)"), "OK " + value)
+        XCTAssertEqual(try client.request("GET k\(stored)"), "NONE")
         let stats = try client.stats()
-        XCTAssertEqual(stats["keys"], 2)
-        XCTAssertEqual(stats["bytes_stored"], 1 + 1000 + 1 + 20)
+        XCTAssertEqual(stats["keys"], stored)
+        XCTAssertEqual(stats["memory_limit"], 1 << 20)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(stats["memory_used"]), 1 << 20)
+        XCTAssertEqual(stats["evictions"], 0)
+    }
+
+    /// `--eviction lru`: a full store keeps accepting, evicts the oldest, and stays within
+    /// its bound, by its own account and (with a wide margin) by RSS.
+    func testLRUKeepsAcceptingWithinTheBound() throws {
+        let daemon = try TestDaemon(["--max-memory", "16MiB", "--eviction", "lru"])
+        defer { daemon.stopCleanly() }
+        let client = try daemon.connect()
+        let rssBefore = try XCTUnwrap(daemon.residentBytes)
+        let value = String(repeating: "v", count: 2000)
+        // 64 MB of values into a 16 MiB store.
+        let replies = try pipelineSets(client, prefix: "key:", count: 32_000, value: value)
+        XCTAssertEqual(Set(replies), ["OK"])
+        XCTAssertEqual(try client.request("GET key:31999"), "OK " + value)
+        XCTAssertEqual(try client.request("GET key:0"), "NONE")
+        let stats = try client.stats()
+        let keys = try XCTUnwrap(stats["keys"])
+        XCTAssertGreaterThan(keys, 5_000)
+        XCTAssertEqual(keys + (stats["evictions"] ?? 0), 32_000)
+        XCTAssertLessThanOrEqual(try XCTUnwrap(stats["memory_used"]), 16 << 20)
+        // ThreadSanitizer's shadow memory counts in RSS too.
+        guard ProcessInfo.processInfo.environment["CARRIAGE_TSAN"] == nil else { return }
+        let growth = try XCTUnwrap(daemon.residentBytes) - rssBefore
+        XCTAssertLessThan(growth, 32 << 20, "RSS grew \(growth) bytes for a 16 MiB bound")
     }
 
     func testHalfCloseAnswersEverythingIncludingAFinalUnterminatedLine() throws {

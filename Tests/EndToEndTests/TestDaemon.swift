@@ -126,6 +126,14 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
     var threadCount: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? -1 }
     var fdCount: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
 
+    /// VmRSS from /proc/PID/status, in bytes.
+    var residentBytes: Int? {
+        let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+        guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+              let kib = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) }) else { return nil }
+        return kib * 1024
+    }
+
     /// Waits (at most `timeout` s) until `count` of the daemon's threads block in a sleep
     /// system call (`SLEEP` running), read from /proc/PID/task/TID/syscall.
     func awaitSleepingThreads(_ count: Int, timeout: Double = 5) -> Bool {

@@ -1,6 +1,7 @@
 import XCTest
 
-@testable import CarriageProtocol
+import CarriageTestSupport
+@testable import CarriageStore
 
 final class DecimalIntegerTests: XCTestCase {
     func testParse() {
@@ -30,6 +31,11 @@ final class DecimalIntegerTests: XCTestCase {
             DecimalInteger.append(value, to: &output)
             XCTAssertEqual(String(decoding: output, as: UTF8.self), "x" + expected)
             XCTAssertLessThanOrEqual(output.count - 1, DecimalInteger.maxLength)
+            // `length` and `write`, which INCR uses to write into an item in place.
+            XCTAssertEqual(DecimalInteger.length(of: value), expected.utf8.count)
+            var written = [UInt8](repeating: 0, count: DecimalInteger.length(of: value))
+            written.withUnsafeMutableBytes { DecimalInteger.write(value, into: $0) }
+            XCTAssertEqual(String(decoding: written, as: UTF8.self), expected)
         }
     }
 

@@ -2,9 +2,9 @@
 ///
 /// The accepted form is strict: an optional `-`, then one or more ASCII digits, nothing else
 /// (no `+`, no spaces, not empty). Leading zeros and `-0` are accepted.
-enum DecimalInteger {
+package enum DecimalInteger {
     /// The value of `bytes`, or `nil` when they are not a decimal integer that fits in 64 bits.
-    static func parse<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Int64? {
+    package static func parse<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> Int64? {
         var isFirst = true
         var negative = false
         var sawDigit = false
@@ -33,26 +33,41 @@ enum DecimalInteger {
     }
 
     /// The longest text `append` writes: `-9223372036854775808`.
-    static let maxLength = 20
+    package static let maxLength = 20
 
     /// Appends the decimal text of `value` to `output`, without building a String.
-    static func append(_ value: Int64, to output: inout [UInt8]) {
-        var magnitude = value.magnitude
-        // 20 digits hold any UInt64; the sign is appended separately.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { digits in
-            var start = digits.count
-            repeat {
-                start -= 1
-                digits[start] = UInt8(truncatingIfNeeded: magnitude % 10) &+ UInt8(ascii: "0")
-                magnitude /= 10
-            } while magnitude != 0
-            if value < 0 { output.append(UInt8(ascii: "-")) }
-            output.append(contentsOf: UnsafeBufferPointer(rebasing: digits[start...]))
-        }
+    package static func append(_ value: Int64, to output: inout [UInt8]) {
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: length(of: value)))
+        output.withUnsafeMutableBytes { write(value, into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
     }
 
     /// Appends the decimal text of `value` to `output`.
-    static func append(_ value: Int, to output: inout [UInt8]) {
+    package static func append(_ value: Int, to output: inout [UInt8]) {
         append(Int64(value), to: &output)
+    }
+
+    /// The length of the decimal text of `value`.
+    package static func length(of value: Int64) -> Int {
+        var magnitude = value.magnitude
+        var digits = 1
+        while magnitude >= 10 {
+            magnitude /= 10
+            digits += 1
+        }
+        return value < 0 ? digits + 1 : digits
+    }
+
+    /// Writes the decimal text of `value` into `output`, which is exactly `length(of:)`
+    /// bytes long.
+    static func write(_ value: Int64, into output: UnsafeMutableRawBufferPointer) {
+        var magnitude = value.magnitude
+        var end = output.count
+        repeat {
+            end -= 1
+            output[end] = UInt8(truncatingIfNeeded: magnitude % 10) &+ UInt8(ascii: "0")
+            magnitude /= 10
+        } while magnitude != 0
+        if value < 0 { output[end - 1] = UInt8(ascii: "-") }
     }
 }

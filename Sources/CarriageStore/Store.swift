@@ -114,7 +114,10 @@ public final class Store: Sendable {
             switch shard.withLock({ $0.read(key, into: &output) }) {
             case .miss: return nil
             case .hit(let info): return info
-            case .needsCapacity(let count): output.reserveCapacity(output.count + count)
+            case .needsCapacity(let count):
+                // Geometric, as appending would grow it: pipelined reads do not copy the
+                // buffer once each.
+                output.reserveCapacity(max(output.count + count, 2 * output.capacity))
             }
         }
     }

@@ -254,6 +254,7 @@ struct ShardStorage {
 
     /// Takes a page allocated outside the lock into the table.
     mutating func install(_ grant: PageGrant) {
+        precondition(canInstallPage, "a page was granted only after canInstallPage")
         let slot: Int
         if freeSlot >= 0 {
             slot = Int(freeSlot)
@@ -278,7 +279,7 @@ struct ShardStorage {
     // MARK: Items
 
     private func chunk(_ id: ChunkID) -> ItemChunk {
-        ItemChunk(base: pages[id.slot].memory.unsafelyUnwrapped + id.offset)
+        pages[id.slot].chunk(at: id.offset)
     }
 
     private func info(_ item: ItemChunk) -> StoreItemInfo {
@@ -604,8 +605,8 @@ struct ShardStorage {
         // cost per insert is constant, as a dictionary's growth is.
         let pages = self.pages
         index.double(
-            digest: { id in StoreKey.digest(of: ItemChunk(base: pages[id.slot].memory.unsafelyUnwrapped + id.offset).key) },
-            chunk: { id in ItemChunk(base: pages[id.slot].memory.unsafelyUnwrapped + id.offset) })
+            digest: { id in StoreKey.digest(of: pages[id.slot].chunk(at: id.offset).key) },
+            chunk: { id in pages[id.slot].chunk(at: id.offset) })
     }
 
     /// Bytes the budget counts for this shard's index and expiry queue beyond the fixed
@@ -657,7 +658,7 @@ struct ShardStorage {
         } else {
             guard offset < Int(page.carved), offset % SlabClasses.chunkSizes[page.classIndex] == 0 else { return false }
         }
-        let item = ItemChunk(base: page.memory.unsafelyUnwrapped + offset)
+        let item = page.chunk(at: offset)
         return !item.isFree && item.expiry == entry.expiry
     }
 }

@@ -31,6 +31,12 @@ struct SlabPage {
             isPartial: false, previousPartial: -1, nextPartial: -1)
     }
 
+    /// The chunk at `offset` of a page in use.
+    @inline(__always)
+    func chunk(at offset: Int) -> ItemChunk {
+        ItemChunk(base: memory.unsafelyUnwrapped + offset)
+    }
+
     /// Whether another chunk of `chunkSize` can be had from this page.
     func hasRoom(chunkSize: Int) -> Bool {
         !freeHead.isNone || Int(carved) + chunkSize <= byteCount

@@ -49,25 +49,60 @@ package enum DecimalInteger {
 
     /// The length of the decimal text of `value`.
     package static func length(of value: Int64) -> Int {
-        var magnitude = value.magnitude
-        var digits = 1
-        while magnitude >= 10 {
-            magnitude /= 10
-            digits += 1
-        }
-        return value < 0 ? digits + 1 : digits
+        length(ofUnsigned: value.magnitude) + (value < 0 ? 1 : 0)
     }
 
     /// Writes the decimal text of `value` into `output`, which is exactly `length(of:)`
     /// bytes long.
     static func write(_ value: Int64, into output: UnsafeMutableRawBufferPointer) {
-        var magnitude = value.magnitude
+        guard value < 0 else { return write(unsigned: value.magnitude, into: output) }
+        output[0] = UInt8(ascii: "-")
+        write(unsigned: value.magnitude, into: UnsafeMutableRawBufferPointer(rebasing: output[1...]))
+    }
+
+    /// The value of `bytes` as an unsigned 64-bit decimal number (digits only, not empty),
+    /// or nil: memcached's counters.
+    package static func parseUnsigned<Bytes: Sequence<UInt8>>(_ bytes: Bytes) -> UInt64? {
+        var value: UInt64 = 0
+        var sawDigit = false
+        for byte in bytes {
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10 else { return nil }
+            let (shifted, overflowMultiplying) = value.multipliedReportingOverflow(by: 10)
+            let (next, overflowAdding) = shifted.addingReportingOverflow(UInt64(digit))
+            guard !overflowMultiplying, !overflowAdding else { return nil }
+            value = next
+            sawDigit = true
+        }
+        return sawDigit ? value : nil
+    }
+
+    /// The length of the decimal text of `value`.
+    package static func length(ofUnsigned value: UInt64) -> Int {
+        var magnitude = value
+        var digits = 1
+        while magnitude >= 10 {
+            magnitude /= 10
+            digits += 1
+        }
+        return digits
+    }
+
+    /// Writes the decimal text of `value` into `output`, exactly `length(ofUnsigned:)` long.
+    static func write(unsigned value: UInt64, into output: UnsafeMutableRawBufferPointer) {
+        var magnitude = value
         var end = output.count
         repeat {
             end -= 1
             output[end] = UInt8(truncatingIfNeeded: magnitude % 10) &+ UInt8(ascii: "0")
             magnitude /= 10
         } while magnitude != 0
-        if value < 0 { output[end - 1] = UInt8(ascii: "-") }
+    }
+
+    /// Appends the decimal text of `value` to `output`.
+    package static func append(unsigned value: UInt64, to output: inout [UInt8]) {
+        let start = output.count
+        output.append(contentsOf: repeatElement(0, count: length(ofUnsigned: value)))
+        output.withUnsafeMutableBytes { write(unsigned: value, into: UnsafeMutableRawBufferPointer(rebasing: $0[start...])) }
     }
 }

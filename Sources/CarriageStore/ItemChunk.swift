@@ -95,13 +95,21 @@ struct ItemChunk {
         }
     }
 
-    /// Overwrites the value; `bytes` must have `valueCount` bytes.
-    func writeValue(_ bytes: ArraySlice<UInt8>) {
-        bytes.withUnsafeBytes { source in
-            if let start = source.baseAddress {
-                (base + Self.headerSize + keyCount).copyMemory(from: start, byteCount: source.count)
-            }
-        }
+    /// Writes `bytes` into the value at `offset`; they must fit within `valueCount`.
+    func writeValue(_ bytes: ArraySlice<UInt8>, at offset: Int) {
+        bytes.withUnsafeBytes { writeValue($0, at: offset) }
+    }
+
+    func writeValue(_ bytes: UnsafeRawBufferPointer, at offset: Int) {
+        guard let start = bytes.baseAddress, bytes.count > 0 else { return }
+        (base + Self.headerSize + keyCount + offset).copyMemory(from: start, byteCount: bytes.count)
+    }
+
+    /// Moves the first `count` bytes of the value `distance` bytes further (a prepend in
+    /// place); `valueCount` must already include the room.
+    func shiftValue(by distance: Int, count: Int) {
+        let start = base + Self.headerSize + keyCount
+        memmove(start + distance, start, count)
     }
 
     /// Overwrites the value with the decimal text of `integer`; `valueCount` must be its
@@ -109,6 +117,14 @@ struct ItemChunk {
     func writeValue(decimal integer: Int64) {
         DecimalInteger.write(
             integer,
+            into: UnsafeMutableRawBufferPointer(start: base + Self.headerSize + keyCount, count: valueCount))
+    }
+
+    /// Overwrites the value with the decimal text of `number`; `valueCount` must be its
+    /// length.
+    func writeValue(unsigned number: UInt64) {
+        DecimalInteger.write(
+            unsigned: number,
             into: UnsafeMutableRawBufferPointer(start: base + Self.headerSize + keyCount, count: valueCount))
     }
 

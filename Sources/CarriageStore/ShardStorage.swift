@@ -45,6 +45,15 @@ struct ShardStorage {
     /// Items removed because they had expired, and because memory was needed.
     private(set) var expired = 0
     private(set) var evictions = 0
+    /// Writes asked for, and items stored, since the start.
+    private(set) var writes = 0
+    private(set) var itemsStored = 0
+    /// `flush_all`: items whose CAS unique is below this are gone. Every item written after
+    /// a flush gets a higher unique, so a flush needs no scan; dead items are removed when
+    /// found, or from the LRU tails (where they all gather) by `reclaimExpired`.
+    private var flushBelowCAS: UInt64 = 0
+    /// A delayed flush: the second it takes effect; 0 for none.
+    private var flushAt = 0
     /// The next CAS unique: shard `i` of `n` hands out `i + 1`, `i + 1 + n`, ..., so uniques
     /// are unique across shards without a shared counter.
     private var nextCAS: UInt64
@@ -74,6 +83,8 @@ struct ShardStorage {
         case hit(StoreItemInfo)
         /// The output has no room for the value's `count` bytes: reserve it and call again.
         case needsCapacity(Int)
+        /// A touch found no room in the budget for the expiry queue.
+        case failed
     }
 
     private enum Allocation {
@@ -103,7 +114,14 @@ struct ShardStorage {
 
     // MARK: Operations
 
-    mutating func read(_ key: StoreKey, into output: inout [UInt8]) -> ReadOutcome {
+    /// Appends `header(item)` and then the value of `key`'s item to `output`, which must
+    /// have room for the value plus `headerRoom` bytes (else `.needsCapacity`, changing
+    /// nothing). `touch` also sets its expiry. The header closure runs under the lock: it
+    /// only formats the item's fields into the reserved room.
+    mutating func read(
+        _ key: StoreKey, into output: inout [UInt8], headerRoom: Int, touch newExpiry: StoreExpiry?,
+        header: (StoreItemInfo, inout [UInt8]) -> Void
+    ) -> ReadOutcome {
         let id = live(key)
         guard !id.isNone else {
             misses += 1
@@ -111,35 +129,111 @@ struct ShardStorage {
         }
         let item = chunk(id)
         let count = item.valueCount
-        guard output.capacity - output.count >= count else { return .needsCapacity(count) }
+        guard output.capacity - output.count >= count + headerRoom else { return .needsCapacity(count + headerRoom) }
+        if let newExpiry {
+            guard let stamp = stamp(for: newExpiry) else {
+                remove(id, digest: key.digest)
+                expired += 1
+                misses += 1
+                return .miss
+            }
+            guard setExpiry(of: id, to: stamp) else { return .failed }
+        }
         hits += 1
         touch(id)
+        let info = info(item)
+        header(info, &output)
         item.appendValue(to: &output)
-        return .hit(info(item))
+        return .hit(info)
     }
 
-    mutating func set(_ key: StoreKey, value: ArraySlice<UInt8>, flags: UInt32) -> Outcome<Void> {
+    /// Writes `value` for `key` as `mode` says, if `compareCAS` (when given) is the live
+    /// item's CAS unique.
+    mutating func store(
+        _ key: StoreKey, value: ArraySlice<UInt8>, flags: UInt32, expiry: StoreExpiry,
+        mode: StoreWriteMode, compareCAS: UInt64?
+    ) -> Outcome<StoreWriteResult> {
         guard key.bytes.count <= ItemChunk.maxKeyLength else { return .failed(.keyTooLong) }
         let old = live(key)
-        let size = ItemChunk.size(keyCount: key.bytes.count, valueCount: value.count)
+        if let compareCAS {
+            guard !old.isNone else { return finished(.notFound) }
+            guard chunk(old).cas == compareCAS else { return finished(.exists) }
+        }
+        switch mode {
+        case .set:
+            break
+        case .add:
+            guard old.isNone else {
+                touch(old)
+                return finished(.notStored)
+            }
+        case .replace, .append, .prepend:
+            guard !old.isNone else { return finished(.notStored) }
+        }
+        let concatenates = mode == .append || mode == .prepend
+        // A write that expires at once stores nothing and leaves nothing.
+        var stamp: UInt32 = 0
+        if !concatenates {
+            guard let due = self.stamp(for: expiry) else {
+                if !old.isNone { remove(old, digest: key.digest) }
+                        return finished(.stored(cas: takeCAS()))
+            }
+            stamp = due
+            if stamp != 0 && !makeRoomInExpiryQueue() { return .failed(.outOfMemory) }
+        }
+        let oldCount = old.isNone ? 0 : chunk(old).valueCount
+        let count = concatenates ? oldCount + value.count : value.count
+        guard count <= Int(UInt32.max) else { return .failed(.outOfMemory) }
+        let size = ItemChunk.size(keyCount: key.bytes.count, valueCount: count)
         if !old.isNone && fitsInPlace(old, size: size) {
             let item = chunk(old)
-            bytesStored += value.count - item.valueCount
-            item.valueCount = value.count
-            write(item, value: value, flags: flags)
+            bytesStored += count - oldCount
+            item.valueCount = count
+            switch mode {
+            case .append: item.writeValue(value, at: oldCount)
+            case .prepend: item.shiftValue(by: value.count, count: oldCount); item.writeValue(value, at: 0)
+            default: item.writeValue(value, at: 0); item.flags = flags
+            }
+            item.cas = takeCAS()
+            if !concatenates { replaceExpiry(of: old, with: stamp) }
             touch(old)
-            return .done(())
+            itemsStored += 1
+            return finished(.stored(cas: item.cas))
         }
         let allocation = allocate(size: size, replacing: old)
         guard case .chunk(let new) = allocation else { return Self.unfinished(allocation) }
+        if protectedEvicted && concatenates {
+            // The item to add to was evicted to make room: nothing to append to.
+            freeChunk(new, keepEmptyPage: false)
+            return finished(.notStored)
+        }
+        let item = chunk(new)
+        item.initialize(key: key, valueCount: count)
+        item.cas = takeCAS()
+        if concatenates {
+            let previous = chunk(old)
+            item.flags = previous.flags
+            item.writeValue(previous.value, at: mode == .append ? 0 : value.count)
+            item.writeValue(value, at: mode == .append ? oldCount : 0)
+            stamp = previous.expiry
+        } else {
+            item.flags = flags
+            item.writeValue(value, at: 0)
+        }
         if !old.isNone && !protectedEvicted {
             remove(old, digest: key.digest)
         }
-        let item = chunk(new)
-        item.initialize(key: key, valueCount: value.count)
-        write(item, value: value, flags: flags)
         insert(new, digest: key.digest)
-        return .done(())
+        replaceExpiry(of: new, with: stamp)
+        itemsStored += 1
+        return finished(.stored(cas: item.cas))
+    }
+
+    /// A write's result, counted once (an operation may run more than once, when it needs a
+    /// page).
+    private mutating func finished(_ result: StoreWriteResult) -> Outcome<StoreWriteResult> {
+        writes += 1
+        return .done(result)
     }
 
     /// Replaces the integer stored for `key` (0 when absent) with `transform` of it.
@@ -177,19 +271,17 @@ struct ShardStorage {
         item.writeValue(decimal: result)
         item.cas = takeCAS()
         item.flags = 0
-        item.expiry = 0
+        var stamp: UInt32 = 0
         if !old.isNone && !protectedEvicted {
             // Flags and expiry stay with the counter.
             let previous = chunk(old)
             item.flags = previous.flags
-            item.expiry = previous.expiry
-            if previous.expiry != 0 {
-                itemsWithExpiry += 1
-                requeue(new, expiry: previous.expiry)
-            }
+            stamp = previous.expiry
             remove(old, digest: key.digest)
         }
         insert(new, digest: key.digest)
+        replaceExpiry(of: new, with: stamp)
+        itemsStored += 1
         return .done(result)
     }
 
@@ -201,24 +293,91 @@ struct ShardStorage {
         return true
     }
 
-    /// Makes `key` expire `seconds` from now (0 or less: now). Returns whether a live item
-    /// was there.
-    mutating func expire(_ key: StoreKey, afterSeconds seconds: Int64) -> Outcome<Bool> {
+    /// Sets `key`'s expiry (`.afterSeconds(0)` or less removes it). Returns whether a
+    /// live item was there.
+    mutating func touch(_ key: StoreKey, expiry: StoreExpiry) -> Outcome<Bool> {
         let id = live(key)
         guard !id.isNone else { return .done(false) }
-        guard seconds > 0 else {
+        guard let stamp = stamp(for: expiry) else {
             remove(id, digest: key.digest)
             expired += 1
             return .done(true)
         }
-        let (sum, overflow) = clock.now().addingReportingOverflow(Int(clamping: seconds))
-        let stamp = overflow ? UInt32.max : UInt32(clamping: sum)
-        guard makeRoomInExpiryQueue() else { return .failed(.outOfMemory) }
-        let item = chunk(id)
-        if item.expiry == 0 { itemsWithExpiry += 1 }
-        item.expiry = stamp
-        expiring.insert(.init(expiry: stamp, chunk: id))
+        guard setExpiry(of: id, to: stamp) else { return .failed(.outOfMemory) }
         return .done(true)
+    }
+
+    /// Adds `delta` to (or subtracts it from, stopping at 0) the unsigned decimal number
+    /// stored for `key`, memcached's `incr`/`decr`: `incr` wraps at 2^64.
+    mutating func adjust(
+        _ key: StoreKey, by delta: UInt64, decrement: Bool, compareCAS: UInt64?,
+        create: (initial: UInt64, expiry: StoreExpiry)?
+    ) -> Outcome<StoreArithmeticResult> {
+        guard key.bytes.count <= ItemChunk.maxKeyLength else { return .failed(.keyTooLong) }
+        let old = live(key)
+        if old.isNone {
+            guard let create else { return .done(.notFound) }
+            if compareCAS != nil { return .done(.notFound) }
+            return storeNumber(key, create.initial, expiry: create.expiry)
+        }
+        let item = chunk(old)
+        if let compareCAS, item.cas != compareCAS { return .done(.exists) }
+        guard let current = DecimalInteger.parseUnsigned(item.value) else { return .done(.notNumeric) }
+        let result = decrement ? (delta > current ? 0 : current - delta) : current &+ delta
+        let length = DecimalInteger.length(ofUnsigned: result)
+        let size = ItemChunk.size(keyCount: key.bytes.count, valueCount: length)
+        if fitsInPlace(old, size: size) {
+            bytesStored += length - item.valueCount
+            item.valueCount = length
+            item.writeValue(unsigned: result)
+            item.cas = takeCAS()
+            touch(old)
+            return .done(.value(result, cas: item.cas))
+        }
+        let allocation = allocate(size: size, replacing: old)
+        guard case .chunk(let new) = allocation else { return Self.unfinished(allocation) }
+        guard !protectedEvicted else {
+            freeChunk(new, keepEmptyPage: false)
+            return .done(.notFound)
+        }
+        let moved = chunk(new)
+        moved.initialize(key: key, valueCount: length)
+        moved.writeValue(unsigned: result)
+        moved.cas = takeCAS()
+        moved.flags = item.flags
+        let stamp = item.expiry
+        remove(old, digest: key.digest)
+        insert(new, digest: key.digest)
+        replaceExpiry(of: new, with: stamp)
+        return .done(.value(result, cas: moved.cas))
+    }
+
+    /// A new item holding `number` (memcached's auto-create on a miss).
+    private mutating func storeNumber(_ key: StoreKey, _ number: UInt64, expiry: StoreExpiry) -> Outcome<StoreArithmeticResult> {
+        guard let stamp = stamp(for: expiry) else { return .done(.notFound) }
+        if stamp != 0 && !makeRoomInExpiryQueue() { return .failed(.outOfMemory) }
+        let length = DecimalInteger.length(ofUnsigned: number)
+        let allocation = allocate(size: ItemChunk.size(keyCount: key.bytes.count, valueCount: length), replacing: .none)
+        guard case .chunk(let new) = allocation else { return Self.unfinished(allocation) }
+        let item = chunk(new)
+        item.initialize(key: key, valueCount: length)
+        item.writeValue(unsigned: number)
+        item.cas = takeCAS()
+        item.flags = 0
+        insert(new, digest: key.digest)
+        replaceExpiry(of: new, with: stamp)
+        itemsStored += 1
+        return .done(.value(number, cas: item.cas))
+    }
+
+    /// Makes every item written so far gone, now or once `delay` seconds have passed.
+    mutating func flush(afterSeconds delay: Int) {
+        if delay <= 0 {
+            flushBelowCAS = nextCAS
+            flushAt = 0
+        } else {
+            flushAt = clock.now() + delay
+        }
     }
 
     /// Seconds left for `key`: nil when absent, `.never` when it has no expiry.
@@ -234,6 +393,17 @@ struct ShardStorage {
     mutating func reclaimExpired(now: Int, limit: Int) -> (removed: Int, examined: Int) {
         var removed = 0
         var examined = 0
+        if flushAt != 0 && now >= flushAt { flush(afterSeconds: 0) }
+        // Items a flush left gather at the LRU tails: nothing written since is behind them.
+        for classIndex in classes.indices {
+            while examined < limit, retired == nil {
+                let tail = classes[classIndex].lruTail
+                guard !tail.isNone, chunk(tail).cas < flushBelowCAS else { break }
+                remove(tail, digest: StoreKey.digest(of: chunk(tail).key))
+                examined += 1
+                removed += 1
+            }
+        }
         while examined < limit, retired == nil, let first = expiring.first, Int(first.expiry) <= now {
             _ = expiring.removeFirst()
             examined += 1
@@ -246,8 +416,14 @@ struct ShardStorage {
         return (removed, examined)
     }
 
-    /// Whether reclaiming has anything due at `now`.
+    /// Whether reclaiming has anything due at `now`: an expiry, or items a flush left.
     func hasExpiredDue(now: Int) -> Bool {
+        if flushBelowCAS != 0 || flushAt != 0 {
+            if flushAt != 0 && now >= flushAt { return true }
+            for slabClass in classes where !slabClass.lruTail.isNone {
+                if chunk(slabClass.lruTail).cas < flushBelowCAS { return true }
+            }
+        }
         guard let first = expiring.first else { return false }
         return Int(first.expiry) <= now
     }
@@ -295,22 +471,52 @@ struct ShardStorage {
         return nextCAS
     }
 
-    /// Writes a SET's value, flags and a new CAS, and clears any expiry.
-    private mutating func write(_ item: ItemChunk, value: ArraySlice<UInt8>, flags: UInt32) {
-        item.writeValue(value)
-        item.flags = flags
-        item.cas = takeCAS()
+    /// The expiry stamp for `expiry`: 0 for never, nil when it is already due.
+    private func stamp(for expiry: StoreExpiry) -> UInt32? {
+        switch expiry {
+        case .never:
+            return 0
+        case .afterSeconds(let seconds):
+            guard seconds > 0 else { return nil }
+            let (sum, overflow) = clock.now().addingReportingOverflow(Int(clamping: seconds))
+            return overflow ? .max : UInt32(clamping: max(1, sum))
+        }
+    }
+
+    /// Gives a live item a new expiry stamp (0: never), queueing it. False when the queue
+    /// has no room in the budget; nothing changes then.
+    private mutating func setExpiry(of id: ChunkID, to stamp: UInt32) -> Bool {
+        if stamp != 0 && !makeRoomInExpiryQueue() { return false }
+        replaceExpiry(of: id, with: stamp)
+        return true
+    }
+
+    /// Sets a linked item's expiry stamp, keeping `itemsWithExpiry` and the queue right.
+    /// The caller made room in the queue for a non-zero stamp (or accepts that the item is
+    /// then only found expired, not reclaimed by the sweep).
+    private mutating func replaceExpiry(of id: ChunkID, with stamp: UInt32) {
+        let item = chunk(id)
         if item.expiry != 0 { itemsWithExpiry -= 1 }
-        item.expiry = 0
+        item.expiry = stamp
+        guard stamp != 0 else { return }
+        itemsWithExpiry += 1
+        if expiring.count < expiring.capacity || makeRoomInExpiryQueue() {
+            expiring.insert(.init(expiry: stamp, chunk: id))
+        }
     }
 
     /// The live item for `key`, or `.none`. An expired one found on the way is removed and
     /// counted. The clock is read only for an item that has an expiry.
     private mutating func live(_ key: StoreKey) -> ChunkID {
+        if flushAt != 0 && clock.now() >= flushAt { flush(afterSeconds: 0) }
         var id = index[index.bucket(for: key.digest)]
         while !id.isNone {
             let item = chunk(id)
             if item.hasKey(key) {
+                if item.cas < flushBelowCAS {
+                    remove(id, digest: key.digest)
+                    return .none
+                }
                 let expiry = item.expiry
                 guard expiry != 0, clock.now() >= Int(expiry) else { return id }
                 remove(id, digest: key.digest)
@@ -357,14 +563,23 @@ struct ShardStorage {
     private mutating func evict(_ id: ChunkID, keepEmptyPage: Bool) {
         let item = chunk(id)
         let expiry = item.expiry
+        let flushed = item.cas < flushBelowCAS
         let wasProtected = id == protected
         remove(id, digest: StoreKey.digest(of: item.key), keepEmptyPage: keepEmptyPage)
-        if wasProtected { return }
+        if wasProtected || flushed { return }
         if expiry != 0 && clock.now() >= Int(expiry) {
             expired += 1
         } else {
             evictions += 1
         }
+    }
+
+    /// Whether a linked item is gone already: expired, or older than a flush.
+    private func isDead(_ id: ChunkID) -> Bool {
+        let item = chunk(id)
+        if item.cas < flushBelowCAS { return true }
+        let expiry = item.expiry
+        return expiry != 0 && clock.now() >= Int(expiry)
     }
 
     /// Whether an item of `size` bytes may overwrite the item in `id`'s chunk.
@@ -432,7 +647,13 @@ struct ShardStorage {
         if budget.reserve(SlabPage.budgetCost(byteCount: SlabClasses.pageSize)) {
             return .needsMemory(byteCount: SlabClasses.pageSize, classIndex: classIndex)
         }
-        guard eviction == .lru else { return .outOfMemory }
+        guard eviction == .lru else {
+            // Even under `.none`, an expired or flushed item at the tail is no loss.
+            let tail = classes[classIndex].lruTail
+            guard !tail.isNone, isDead(tail) else { return .outOfMemory }
+            evict(tail, keepEmptyPage: true)
+            return takeChunk(classIndex: classIndex).map(Allocation.chunk) ?? .outOfMemory
+        }
         // The least recently used item of the class frees a chunk of the right size.
         let tail = classes[classIndex].lruTail
         if !tail.isNone {
@@ -636,15 +857,6 @@ struct ShardStorage {
         guard budget.reserve((capacity - expiring.capacity) * ExpiryQueue.entrySize) else { return false }
         expiring.reserveCapacity(capacity)
         return true
-    }
-
-    /// Queues an item that moved to a new chunk with its expiry.
-    private mutating func requeue(_ id: ChunkID, expiry: UInt32) {
-        if makeRoomInExpiryQueue() {
-            expiring.insert(.init(expiry: expiry, chunk: id))
-        }
-        // Without room the item still expires: it is never returned after its time, and is
-        // removed when next found or evicted.
     }
 
     /// Whether a queue entry still names a live item with that expiry.

@@ -39,6 +39,9 @@ public final class Store: Sendable {
         /// Live items, and the bytes of their keys and values.
         public var keys = 0
         public var bytesStored = 0
+        /// Writes asked for (stored or not), and items stored, since the start.
+        public var writes = 0
+        public var itemsStored = 0
     }
 
     /// The bound on `memoryUsed`.
@@ -97,6 +100,8 @@ public final class Store: Sendable {
                 total.evictions += storage.evictions
                 total.keys += storage.items
                 total.bytesStored += storage.bytesStored
+                total.writes += storage.writes
+                total.itemsStored += storage.itemsStored
             }
         }
         return total
@@ -108,12 +113,32 @@ public final class Store: Sendable {
     /// The value is copied under the shard's lock straight into `output`; when `output` has no
     /// room for it, the lock is let go, room is made, and the read is tried again.
     public func read(_ key: ArraySlice<UInt8>, appendingValueTo output: inout [UInt8]) -> StoreItemInfo? {
+        read(key, into: &output, headerRoom: 0, touching: nil) { _, _ in }
+    }
+
+    /// Appends `header(item)`, then the item's value, to `output`; nil (appending nothing)
+    /// when the key is absent or expired. Counted as a read. `touching` also sets the item's
+    /// expiry (memcached's `gat`); a touch that would need memory the bound does not leave
+    /// is not made, and the read still is.
+    ///
+    /// `header` runs under the shard's lock, with room for `headerRoom` bytes reserved in
+    /// `output`: it must only format the item's fields (no I/O, no locks, at most
+    /// `headerRoom` bytes), since every worker touching that shard waits for it.
+    public func read(
+        _ key: ArraySlice<UInt8>, into output: inout [UInt8], headerRoom: Int, touching: StoreExpiry?,
+        header: (StoreItemInfo, inout [UInt8]) -> Void
+    ) -> StoreItemInfo? {
         let key = StoreKey(borrowing: key)
         let shard = shard(for: key)
+        var touch = touching
         while true {
-            switch shard.withLock({ $0.read(key, into: &output) }) {
+            let outcome = shard.withLock { storage in
+                storage.read(key, into: &output, headerRoom: headerRoom, touch: touch, header: header)
+            }
+            switch outcome {
             case .miss: return nil
             case .hit(let info): return info
+            case .failed: touch = nil
             case .needsCapacity(let count):
                 // Geometric, as appending would grow it: pipelined reads do not copy the
                 // buffer once each.
@@ -143,8 +168,22 @@ public final class Store: Sendable {
     ///   under `.lru` when nothing in the shard can be evicted for it); nothing changes then,
     ///   except items evicted in trying. `.keyTooLong` for a key over 255 bytes.
     public func set(_ value: ArraySlice<UInt8>, forKey key: ArraySlice<UInt8>, flags: UInt32 = 0) throws(StoreError) {
+        _ = try store(value, forKey: key, flags: flags)
+    }
+
+    /// Writes `value` for `key` as `mode` says (memcached's storage commands), only if
+    /// `compareCAS`, when given, is the live item's CAS unique. `append` and `prepend` keep
+    /// the item's flags and expiry and ignore these.
+    /// - Throws: as `set`; a refused write changes nothing.
+    @discardableResult
+    public func store(
+        _ value: ArraySlice<UInt8>, forKey key: ArraySlice<UInt8>, flags: UInt32 = 0,
+        expiry: StoreExpiry = .never, mode: StoreWriteMode = .set, compareCAS: UInt64? = nil
+    ) throws(StoreError) -> StoreWriteResult {
         let key = StoreKey(borrowing: key)
-        try run(on: shard(for: key)) { $0.set(key, value: value, flags: flags) }
+        return try run(on: shard(for: key)) {
+            $0.store(key, value: value, flags: flags, expiry: expiry, mode: mode, compareCAS: compareCAS)
+        }
     }
 
     /// Removes `key` and its item. Returns whether a live key was present.
@@ -160,8 +199,40 @@ public final class Store: Sendable {
     ///   bound leaves no room for it (under `.none`); nothing changes then.
     @discardableResult
     public func expire(_ key: ArraySlice<UInt8>, afterSeconds seconds: Int64) throws(StoreError) -> Bool {
+        try touch(key, expiry: .afterSeconds(seconds))
+    }
+
+    /// Sets `key`'s expiry: `.never` clears it, `.afterSeconds` of 0 or less removes the
+    /// item. Returns whether a live key was present.
+    /// - Throws: as `expire`.
+    @discardableResult
+    public func touch(_ key: ArraySlice<UInt8>, expiry: StoreExpiry) throws(StoreError) -> Bool {
         let key = StoreKey(borrowing: key)
-        return try run(on: shard(for: key)) { $0.expire(key, afterSeconds: seconds) }
+        return try run(on: shard(for: key)) { $0.touch(key, expiry: expiry) }
+    }
+
+    /// Adds `delta` to the unsigned decimal number stored for `key`, or subtracts it
+    /// stopping at 0 (memcached's `incr`, which wraps at 2^64, and `decr`), if
+    /// `compareCAS`, when given, is the item's CAS unique. A miss creates the item when
+    /// `create` says with what. Its flags and expiry stay.
+    /// - Throws: `StoreError.outOfMemory` as `set`.
+    public func adjust(
+        _ key: ArraySlice<UInt8>, by delta: UInt64, decrement: Bool = false, compareCAS: UInt64? = nil,
+        create: (initial: UInt64, expiry: StoreExpiry)? = nil
+    ) throws(StoreError) -> StoreArithmeticResult {
+        let key = StoreKey(borrowing: key)
+        return try run(on: shard(for: key)) {
+            $0.adjust(key, by: delta, decrement: decrement, compareCAS: compareCAS, create: create)
+        }
+    }
+
+    /// Makes every item stored so far gone: now, or `seconds` from now (memcached's
+    /// `flush_all`). Each shard's lock is held for a few instructions: nothing is scanned;
+    /// the items are removed when found, and by ``reclaimExpired(limitPerShard:)``.
+    public func flushAll(afterSeconds seconds: Int = 0) {
+        for shard in shards {
+            shard.withLock { $0.flush(afterSeconds: seconds) }
+        }
     }
 
     /// How long `key` has left, or nil when it is absent or expired.

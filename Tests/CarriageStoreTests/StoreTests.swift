@@ -429,7 +429,9 @@ final class StoreTests: XCTestCase {
         XCTAssertEqual(store.keyCount, 0, "found expired: removed at once")
         XCTAssertEqual(store.bytesStored, 0)
         XCTAssertFalse(store.removeValue(forKey: slice("k")))
-        XCTAssertEqual(store.statistics, Store.Statistics(hits: 1, misses: 1, expired: 1))
+        let totals = store.statistics
+        XCTAssertEqual([totals.hits, totals.misses, totals.expired], [1, 1, 1])
+        XCTAssertEqual([totals.writes, totals.itemsStored], [1, 1])
 
         // An expired counter counts as absent: INCR starts again from 0, without expiry.
         XCTAssertEqual(try store.increment(slice("n"), by: 5), 5)
@@ -538,5 +540,102 @@ final class StoreTests: XCTestCase {
             try store.set(slice("v"), forKey: slice("k"))
         }
         XCTAssertLessThanOrEqual(store.memoryUsed - base, 64 * 8, "at most a small queue")
+    }
+
+    // MARK: memcached's operations
+
+    func testWriteModesAndCompareAndSwap() throws {
+        let store = Store(maxMemoryBytes: 1 << 20)
+        XCTAssertEqual(try store.store(slice("x"), forKey: slice("k"), mode: .replace), .notStored)
+        XCTAssertEqual(try store.store(slice("x"), forKey: slice("k"), mode: .append), .notStored)
+        guard case .stored(let first) = try store.store(slice("one"), forKey: slice("k"), flags: 5, mode: .add) else {
+            return XCTFail("add to an absent key stores")
+        }
+        XCTAssertEqual(try store.store(slice("two"), forKey: slice("k"), mode: .add), .notStored)
+        XCTAssertEqual(try store.store(slice("two"), forKey: slice("k"), compareCAS: first + 1), .exists)
+        XCTAssertEqual(try store.store(slice("two"), forKey: slice("absent"), compareCAS: first), .notFound)
+        guard case .stored(let second) = try store.store(slice("two"), forKey: slice("k"), flags: 6, compareCAS: first) else {
+            return XCTFail("the right CAS stores")
+        }
+        XCTAssertNotEqual(first, second)
+        _ = try store.store(slice(">"), forKey: slice("k"), flags: 99, mode: .append)
+        _ = try store.store(slice("<"), forKey: slice("k"), flags: 99, mode: .prepend)
+        XCTAssertEqual(store.entry(forKey: slice("k"))?.value, Array("<two>".utf8))
+        XCTAssertEqual(store.entry(forKey: slice("k"))?.flags, 6, "append and prepend keep the flags")
+        // Growing by append across size classes, with an expiry that stays.
+        XCTAssertTrue(try store.touch(slice("k"), expiry: .afterSeconds(100)))
+        let chunk = String(repeating: "a", count: 70)
+        var expected = "<two>"
+        for _ in 0..<20 {
+            _ = try store.store(slice(chunk), forKey: slice("k"), mode: .append)
+            expected += chunk
+        }
+        XCTAssertEqual(store.value(forKey: slice("k")), Array(expected.utf8))
+        XCTAssertEqual(store.timeToLive(slice("k")), .seconds(100))
+        XCTAssertEqual(store.bytesStored, 1 + expected.utf8.count)
+        // A write that expires at once leaves nothing.
+        _ = try store.store(slice("gone"), forKey: slice("k"), expiry: .afterSeconds(-1))
+        XCTAssertNil(store.value(forKey: slice("k")))
+        XCTAssertEqual(store.keyCount, 0)
+    }
+
+    func testTouchNeverClearsAndWriteExpirySets() throws {
+        let clock = ManualClock()
+        let store = Store(maxMemoryBytes: 1 << 20, clock: clock.storeClock)
+        _ = try store.store(slice("v"), forKey: slice("k"), expiry: .afterSeconds(10))
+        XCTAssertEqual(store.timeToLive(slice("k")), .seconds(10))
+        XCTAssertTrue(try store.touch(slice("k"), expiry: .never))
+        XCTAssertEqual(store.timeToLive(slice("k")), .never)
+        var output: [UInt8] = []
+        let info = store.read(slice("k"), into: &output, headerRoom: 8, touching: .afterSeconds(5)) { info, out in
+            out.append(contentsOf: Array("H\(info.valueCount);".utf8))
+        }
+        XCTAssertEqual(info?.secondsLeft, 5)
+        XCTAssertEqual(String(decoding: output, as: UTF8.self), "H1;v")
+        clock.advance(by: 5)
+        XCTAssertNil(store.value(forKey: slice("k")))
+    }
+
+    func testUnsignedArithmetic() throws {
+        let store = Store(maxMemoryBytes: 1 << 20)
+        XCTAssertEqual(try store.adjust(slice("n"), by: 1), .notFound)
+        try store.set(slice("18446744073709551615"), forKey: slice("n"), flags: 3)
+        guard case .value(0, _) = try store.adjust(slice("n"), by: 1) else { return XCTFail("incr wraps") }
+        guard case .value(0, _) = try store.adjust(slice("n"), by: 5, decrement: true) else {
+            return XCTFail("decr stops at 0")
+        }
+        guard case .value(10, let cas) = try store.adjust(slice("n"), by: 10) else { return XCTFail() }
+        XCTAssertEqual(try store.adjust(slice("n"), by: 1, compareCAS: cas + 1), .exists)
+        XCTAssertEqual(store.entry(forKey: slice("n"))?.flags, 3)
+        XCTAssertEqual(store.value(forKey: slice("n")), Array("10".utf8))
+        try store.set(slice("-1"), forKey: slice("s"))
+        XCTAssertEqual(try store.adjust(slice("s"), by: 1), .notNumeric)
+        guard case .value(7, _) = try store.adjust(slice("new"), by: 1, create: (7, .never)) else {
+            return XCTFail("created with the initial value")
+        }
+    }
+
+    func testFlushAllNowAndLater() throws {
+        let clock = ManualClock()
+        let store = Store(maxMemoryBytes: 1 << 20, shardCount: 2, clock: clock.storeClock)
+        for index in 0..<100 { try store.set(slice("v"), forKey: slice("k\(index)")) }
+        store.flushAll()
+        XCTAssertNil(store.value(forKey: slice("k1")))
+        try store.set(slice("after"), forKey: slice("k2"))
+        XCTAssertEqual(store.value(forKey: slice("k2")), Array("after".utf8))
+        XCTAssertEqual(store.reclaimExpired(limitPerShard: 1_000), 98, "the rest come back from the LRU tails")
+        XCTAssertEqual(store.keyCount, 1)
+        store.flushAll(afterSeconds: 10)
+        XCTAssertNotNil(store.value(forKey: slice("k2")))
+        clock.advance(by: 10)
+        XCTAssertNil(store.value(forKey: slice("k2")))
+        try store.set(slice("v"), forKey: slice("k3"))
+        XCTAssertNotNil(store.value(forKey: slice("k3")), "a write after the delay stays")
+        // Under .none, a flushed store has room again without waiting for the sweep.
+        let full = Store(maxMemoryBytes: Self.pageCost, shardCount: 1)
+        for index in 0..<Self.perPage { try full.set(Self.value40, forKey: key(index)) }
+        full.flushAll()
+        for index in 0..<Self.perPage { try full.set(Self.value40, forKey: key(index + 5_000)) }
+        XCTAssertEqual(full.keyCount, Self.perPage)
     }
 }

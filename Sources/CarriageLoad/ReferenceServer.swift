@@ -11,6 +11,7 @@ enum ReferenceServer {
         func threadDescription() -> String { "" }
         func serverStats() -> [(name: String, value: Int)] { [] }
         func block(milliseconds: Int) {}
+        func unixTime() -> Int { 0 }
     }
 
     /// The reply lines to `line` (no terminator) from a new, empty store, each with its LF.

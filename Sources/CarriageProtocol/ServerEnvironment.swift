@@ -14,4 +14,8 @@ public protocol ServerEnvironment: Sendable {
     /// Blocks the calling thread for `milliseconds` (0 to 60000): `SLEEP`, a stand-in for
     /// slow, blocking work. The server's own (a syscall), so that this module does none.
     func block(milliseconds: Int)
+
+    /// Seconds since 1970 (the wall clock): memcached's `time` stat, and its absolute
+    /// expiry times.
+    func unixTime() -> Int
 }

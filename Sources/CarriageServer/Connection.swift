@@ -9,13 +9,14 @@ import WorkerPool
 /// the fd) once the state is `closed`; the buffers and flags below belong to the one
 /// worker that moved the state to `running`, and are handed from worker to worker
 /// through the state's release/acquire and the pool's mutex. A connection keeps
-/// buffers of its own only for a partial line or unsent output, so an idle one is a
+/// buffers of its own only for a partial request or unsent output, so an idle one is a
 /// few hundred bytes.
 ///
 /// `@unchecked Sendable`: shared between the loop and the workers under that protocol.
 final class Connection: LoopEvent, @unchecked Sendable {
     let fd: Int32
     let id: Int
+    let kind: ProtocolKind
     let state = Atomic<ConnectionState>(.idle)
     /// Seconds (monotonic) of the last turn; read by the loop's idle sweep.
     let lastActive: Atomic<Int>
@@ -36,6 +37,8 @@ final class Connection: LoopEvent, @unchecked Sendable {
     var inputHasLines = false
     /// Close once `output` is flushed (after `QUIT`, `ERR line too long`, or EOF).
     var closeAfterFlush = false
+    /// memcached: bytes still to arrive of a refused (too large) data block, to drop unread.
+    var discardRemaining = 0
 
     /// The pool job that serves this connection, made once, so that queuing it copies a
     /// reference instead of allocating a closure each time. `unowned`: the registry
@@ -44,9 +47,10 @@ final class Connection: LoopEvent, @unchecked Sendable {
     private(set) var serveJob: WorkerPool.IndexedJob = { _ in }
 
     /// Made on the loop thread at accept; not pending until the server adds it.
-    init(fd: Int32, id: Int, now: Int, core: Server, loop: EventLoop) throws(EventLoopError) {
+    init(fd: Int32, id: Int, kind: ProtocolKind, now: Int, core: Server, loop: EventLoop) throws(EventLoopError) {
         self.fd = fd
         self.id = id
+        self.kind = kind
         self.core = core
         self.lastActive = Atomic(now)
         try super.init(loop: loop, fd: fd, events: [.read, .write, .closed, .persist, .edgeTriggered])

@@ -36,6 +36,7 @@ final class ConnectionWorker: @unchecked Sendable {
     private unowned let core: Server
     /// Held here so that running a line does not go through `core` (an unowned load).
     private let processor: CommandProcessor
+    private let memcached: MemcachedProcessor
     private let maxLineBytes: Int
     private let requestsPerTurn: Int
     private var readBuffer: [UInt8]
@@ -46,6 +47,7 @@ final class ConnectionWorker: @unchecked Sendable {
 
     init(index: Int, name: String, core: Server, configuration: ServerConfiguration) {
         self.processor = core.processor
+        self.memcached = core.memcachedProcessor
         self.name = name
         self.core = core
         self.requests = core.counters.requestsPerWorker[index]
@@ -121,20 +123,24 @@ final class ConnectionWorker: @unchecked Sendable {
             case .wouldBlock:
                 return .handBack
             case .endOfStream:
-                // The final unterminated line is one more request.
+                // The final unterminated line is one more request (memcached drops it).
                 c.closeAfterFlush = true
-                if !c.input.isEmpty {
+                if !c.input.isEmpty && c.kind == .line {
                     let last = c.input
                     c.input = []
                     runFinalLine(last[...], c)
                 }
                 if !flushOut(c) { return c.output.isEmpty ? .close : .handBack }
             case .read(let count, let short):
+                // memcached: the rest of a refused data block is dropped unread.
+                let start = min(count, c.discardRemaining)
+                c.discardRemaining -= start
+                if start == count { continue }
                 if c.input.isEmpty {
-                    keepUnrun(run(readBuffer[0..<count], c), of: readBuffer[0..<count], in: c)
+                    keepUnrun(run(readBuffer[start..<count], c), of: readBuffer[start..<count], in: c)
                 } else {
-                    // A partial line is waiting: complete it in the connection's buffer.
-                    c.input.append(contentsOf: readBuffer[0..<count])
+                    // A partial request is waiting: complete it in the connection's buffer.
+                    c.input.append(contentsOf: readBuffer[start..<count])
                     let pending = c.input
                     c.input = []
                     keepUnrun(run(pending[...], c), of: pending[...], in: c)
@@ -176,7 +182,9 @@ final class ConnectionWorker: @unchecked Sendable {
         // With a partial line waiting, read no more than can still complete it (and one
         // byte over, to tell "too long"), so a connection never holds more than
         // --max-line-bytes of one line.
-        let room = c.input.isEmpty ? readBuffer.count : min(readBuffer.count, max(1, maxLineBytes + 2 - c.input.count))
+        // (memcached's requests carry data blocks; its processor bounds what it waits for.)
+        let room = c.input.isEmpty || c.kind == .memcached
+            ? readBuffer.count : min(readBuffer.count, max(1, maxLineBytes + 2 - c.input.count))
         do {
             switch try Socket.read(c.fd, into: &readBuffer, count: room) {
             case .wouldBlock:
@@ -193,8 +201,45 @@ final class ConnectionWorker: @unchecked Sendable {
         }
     }
 
-    /// Runs every complete line of `bytes` in order, appending replies to `out`.
+    /// Runs every complete request of `bytes` in order, appending replies to `out`.
     private func run(_ bytes: ArraySlice<UInt8>, _ c: Connection) -> RunResult {
+        switch c.kind {
+        case .line: runLines(bytes, c)
+        case .memcached: runMemcached(bytes, c)
+        }
+    }
+
+    /// memcached's requests: a line, and for storage commands a data block.
+    private func runMemcached(_ bytes: ArraySlice<UInt8>, _ c: Connection) -> RunResult {
+        var start = bytes.startIndex
+        while start < bytes.endIndex {
+            switch memcached.process(bytes[start...], output: &out) {
+            case .incomplete:
+                return .ranAll(consumed: start - bytes.startIndex)
+            case .ran(let consumed):
+                countRequest()
+                start += consumed
+            case .discard(let consumed, let remaining):
+                countRequest()
+                start += consumed
+                c.discardRemaining = remaining
+            case .quit:
+                countRequest()
+                c.closeAfterFlush = true
+                return .closing
+            case .lineTooLong:
+                c.closeAfterFlush = true
+                return .closing
+            }
+            if requestsThisTurn >= requestsPerTurn || out.count >= outputHighWater {
+                return .paused(consumed: start - bytes.startIndex)
+            }
+        }
+        return .ranAll(consumed: start - bytes.startIndex)
+    }
+
+    /// The line protocol's requests: one a line.
+    private func runLines(_ bytes: ArraySlice<UInt8>, _ c: Connection) -> RunResult {
         var start = bytes.startIndex
         let end = bytes.endIndex
         while start < end {

@@ -28,6 +28,7 @@ public final class Server: @unchecked Sendable {
     let logger: Logger
     let clock = MonotonicClock()
     let processor: CommandProcessor
+    let memcachedProcessor: MemcachedProcessor
     let closeQueue: CloseQueue
     let counters: ServerCounters
     private let pool: WorkerPool
@@ -40,6 +41,7 @@ public final class Server: @unchecked Sendable {
     // --- The loop thread's alone. ---
     private let loop: EventLoop
     private var listener: Listener?
+    private var memcachedListener: Listener?
     private var registry: [Int32: Connection] = [:]
     /// Connections made ready this loop iteration, queued in one batch at its end.
     private var ready: [Connection] = []
@@ -64,6 +66,8 @@ public final class Server: @unchecked Sendable {
 
     /// The port the server listens on (the kernel's choice when configured with 0).
     public private(set) var port = 0
+    /// The port of memcached's protocol, when configured (the kernel's choice for 0).
+    public private(set) var memcachedPort: Int?
 
     /// Binds the listening socket and starts the workers; connections are accepted
     /// once ``run()`` runs the loop.
@@ -92,9 +96,11 @@ public final class Server: @unchecked Sendable {
         // Expiries count in the server's own seconds (the clock of uptime and idle timeouts).
         let store = Store(
             maxMemoryBytes: configuration.maxMemoryBytes, eviction: configuration.eviction, clock: StoreClock { [clock] in clock.seconds() })
-        processor = CommandProcessor(
-            store: store,
-            environment: ServerStatistics(clock: clock, pool: pool, counters: counters))
+        let environment = ServerStatistics(clock: clock, pool: pool, counters: counters)
+        processor = CommandProcessor(store: store, environment: environment)
+        memcachedProcessor = MemcachedProcessor(
+            store: store, environment: environment, maxLineBytes: configuration.maxLineBytes,
+            maxItemSize: configuration.maxItemSize)
         ready.reserveCapacity(configuration.maxConnections)
         closing.reserveCapacity(configuration.maxConnections)
         workers = (0..<configuration.workers).map {
@@ -118,14 +124,28 @@ public final class Server: @unchecked Sendable {
             stopWorkers()
             throw .eventLoop(error)
         }
-        let (host, port) = (configuration.host, configuration.port)
+        do throws(ServerError) {
+            listener = try listen(port: configuration.port, kind: .line)
+            self.port = listener?.port ?? 0
+            if let port = configuration.memcachedPort {
+                memcachedListener = try listen(port: port, kind: .memcached)
+                memcachedPort = memcachedListener?.port
+            }
+        } catch {
+            listener = nil
+            stopWorkers()
+            throw error
+        }
+    }
+
+    private func listen(port: Int, kind: ProtocolKind) throws(ServerError) -> Listener {
+        let host = configuration.host
         do {
-            listener = try Listener(
+            return try Listener(
                 loop: loop, host: host, port: port, backlog: 1024,
-                accepted: { [unowned self] fd in self.accepted(fd) },
+                accepted: { [unowned self] fd in self.accepted(fd, kind: kind) },
                 failed: { [unowned self] error in self.acceptFailed(error) })
         } catch {
-            stopWorkers()
             switch error {
             case .resolve(let error): throw .cannotResolve(host: host, error)
             case .bind(let error) where error.errno == EADDRINUSE: throw .addressInUse(host: host, port: port)
@@ -133,7 +153,6 @@ public final class Server: @unchecked Sendable {
             case .bind(let error): throw .cannotBind(host: host, port: port, error)
             }
         }
-        self.port = listener?.port ?? 0
     }
 
     /// For a failed start: the pool's threads must not outlive the server.
@@ -157,6 +176,7 @@ public final class Server: @unchecked Sendable {
         graceTimer = nil
         wakeEvent = nil
         listener = nil
+        memcachedListener = nil
     }
 
     /// Stops gracefully when one of `signals` arrives (SIGINT, SIGTERM): see ``shutdown()``.
@@ -180,6 +200,9 @@ public final class Server: @unchecked Sendable {
         logger.info("listening on \(configuration.host):\(port)", metadata: [
             "workers": "\(configuration.workers)", "backend": "\(loop.backend)",
             "max-connections": "\(configuration.maxConnections)"])
+        if let memcachedPort {
+            logger.info("memcached protocol listening on \(configuration.host):\(memcachedPort)")
+        }
         while !loopDone {
             loop.runOnce()
             flushReady()
@@ -204,13 +227,16 @@ public final class Server: @unchecked Sendable {
 
     // MARK: Loop thread: connections
 
-    private func accepted(_ fd: Int32) {
+    private func accepted(_ fd: Int32, kind: ProtocolKind) {
         guard lifecycle.load(ordering: .relaxed) == .running else {
             Socket.close(fd)
             return
         }
         if counters.connectionsCurrent.load(ordering: .relaxed) >= configuration.maxConnections {
-            Socket.sendNotice(fd, Reply.tooManyConnections)
+            switch kind {
+            case .line: Socket.sendNotice(fd, Reply.tooManyConnections)
+            case .memcached: Socket.sendNotice(fd, MemcachedReply.tooManyConnections)
+            }
             Socket.close(fd)
             counters.connectionsRejected.add(1, ordering: .relaxed)
             if !rejecting {
@@ -224,7 +250,8 @@ public final class Server: @unchecked Sendable {
         nextConnectionID += 1
         let connection: Connection
         do {
-            connection = try Connection(fd: fd, id: nextConnectionID, now: clock.seconds(), core: self, loop: loop)
+            connection = try Connection(
+                fd: fd, id: nextConnectionID, kind: kind, now: clock.seconds(), core: self, loop: loop)
         } catch {
             logger.error("cannot watch a new connection: \(error)")
             Socket.close(fd)
@@ -348,6 +375,7 @@ public final class Server: @unchecked Sendable {
         counters.listenDisabled.add(1, ordering: .relaxed)
         logger.warning("out of file descriptors (\(error.reason)): pausing accept until one frees")
         listener?.disable()
+        memcachedListener?.disable()
         acceptRetry?.add(timeout: 0.1)
     }
 
@@ -356,6 +384,7 @@ public final class Server: @unchecked Sendable {
         acceptPaused = false
         acceptRetry?.remove()
         listener?.enable()
+        memcachedListener?.enable()
     }
 
     // MARK: Loop thread: shutdown
@@ -363,7 +392,8 @@ public final class Server: @unchecked Sendable {
     private func beginShutdown() {
         guard lifecycle.load(ordering: .relaxed) == .running else { return }
         lifecycle.store(.stopping, ordering: .relaxed)
-        listener = nil  // stop accepting at once; closes the listening socket
+        listener = nil  // stop accepting at once; closes the listening sockets
+        memcachedListener = nil
         idleSweep = nil
         // Give every idle connection one more turn: a worker runs what it has sent
         // and closes it. Busy ones close at the end of their turn.

@@ -7,6 +7,12 @@ public struct ServerConfiguration: Sendable {
     public var host = "127.0.0.1"
     /// TCP port; 0 lets the kernel choose (see ``Server/port``).
     public var port = 8000
+    /// TCP port for memcached's text protocol; nil for none, 0 lets the kernel choose (see
+    /// ``Server/memcachedPort``). Same host, loop, workers, store and limits.
+    public var memcachedPort: Int?
+    /// The largest value a memcached storage command may store; larger gets
+    /// `SERVER_ERROR object too large for cache`.
+    public var maxItemSize = 1 << 20
     /// Worker threads; defaults to the number of online cores.
     public var workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Open client connections at most; one more gets `BUSY too many connections`.
@@ -33,6 +39,11 @@ public struct ServerConfiguration: Sendable {
             if !ok { throw .invalidConfiguration(message) }
         }
         try check((0...65535).contains(port), "--port must be 0 to 65535 (got \(port))")
+        if let memcachedPort {
+            try check((0...65535).contains(memcachedPort), "--memcached-port must be 0 to 65535 (got \(memcachedPort))")
+            try check(memcachedPort == 0 || memcachedPort != port, "--memcached-port must differ from --port (both \(port))")
+        }
+        try check((1...(1 << 30) - 1).contains(maxItemSize), "--max-item-size must be 1 byte to 1GiB - 1 (got \(maxItemSize))")
         try check((1...1024).contains(workers), "--workers must be 1 to 1024 (got \(workers))")
         try check((1...1_000_000).contains(maxConnections), "--max-connections must be 1 to 1000000 (got \(maxConnections))")
         try check(idleTimeoutSeconds >= 0, "--idle-timeout must be 0 (never) or more seconds (got \(idleTimeoutSeconds))")

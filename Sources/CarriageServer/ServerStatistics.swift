@@ -20,6 +20,10 @@ struct ServerStatistics: ServerEnvironment {
         MonotonicClock.sleep(milliseconds: milliseconds)
     }
 
+    func unixTime() -> Int {
+        Int(time(nil))
+    }
+
     func serverStats() -> [(name: String, value: Int)] {
         let pool = pool.stats
         let perWorker = counters.requestsPerWorker.map { $0.count.load(ordering: .relaxed) }

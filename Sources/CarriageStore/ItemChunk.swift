@@ -11,7 +11,7 @@ import Glibc
 /// | 12 | 4 | expiry, in seconds of the store's clock; 0 for never |
 /// | 16 | 8 | CAS unique |
 /// | 24 | 4 | client flags |
-/// | 28 | 4 | value length |
+/// | 28 | 4 | value length (30 bits), and the marks `stale` and `winSent` (the top 2) |
 /// | 32 | 1 | key length |
 ///
 /// Chunks start on 8 bytes, so every field is naturally aligned. This and `PageMemory` are
@@ -53,9 +53,26 @@ struct ItemChunk {
         get { base.load(fromByteOffset: 24, as: UInt32.self) }
         nonmutating set { base.storeBytes(of: newValue, toByteOffset: 24, as: UInt32.self) }
     }
+    /// The longest value the header can record: 1 GiB - 1.
+    static let maxValueCount = Int(lengthMask)
+    private static let lengthMask: UInt32 = (1 << 30) - 1
+
     var valueCount: Int {
-        get { Int(base.load(fromByteOffset: 28, as: UInt32.self)) }
-        nonmutating set { base.storeBytes(of: UInt32(newValue), toByteOffset: 28, as: UInt32.self) }
+        get { Int(base.load(fromByteOffset: 28, as: UInt32.self) & Self.lengthMask) }
+        nonmutating set {
+            let marks = base.load(fromByteOffset: 28, as: UInt32.self) & ~Self.lengthMask
+            base.storeBytes(of: marks | UInt32(newValue), toByteOffset: 28, as: UInt32.self)
+        }
+    }
+
+    /// memcached's meta marks: an item invalidated (`md I`), and whether a client has been
+    /// told it won the right to recache it (`W`, then `Z` for everyone else).
+    var marks: ItemMarks {
+        get { ItemMarks(rawValue: base.load(fromByteOffset: 28, as: UInt32.self) >> 30) }
+        nonmutating set {
+            let length = base.load(fromByteOffset: 28, as: UInt32.self) & Self.lengthMask
+            base.storeBytes(of: length | newValue.rawValue << 30, toByteOffset: 28, as: UInt32.self)
+        }
     }
     var keyCount: Int {
         get { Int(base.load(fromByteOffset: 32, as: UInt8.self)) }
@@ -83,11 +100,11 @@ struct ItemChunk {
         }
     }
 
-    /// Writes the key and the header's key and value lengths, with no expiry.
+    /// Writes the key and the header's key and value lengths, with no expiry or marks.
     func initialize(key: StoreKey, valueCount: Int) {
         expiry = 0
         keyCount = key.bytes.count
-        self.valueCount = valueCount
+        base.storeBytes(of: UInt32(valueCount), toByteOffset: 28, as: UInt32.self)
         key.bytes.withUnsafeBytes { bytes in
             if let source = bytes.baseAddress {
                 (base + Self.headerSize).copyMemory(from: source, byteCount: bytes.count)

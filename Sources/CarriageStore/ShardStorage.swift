@@ -120,7 +120,7 @@ struct ShardStorage {
     /// only formats the item's fields into the reserved room.
     mutating func read(
         _ key: StoreKey, into output: inout [UInt8], headerRoom: Int, touch newExpiry: StoreExpiry?,
-        header: (StoreItemInfo, inout [UInt8]) -> Void
+        withValue: Bool = true, claimWin: Bool = false, header: (StoreItemInfo, inout [UInt8]) -> Void
     ) -> ReadOutcome {
         let id = live(key)
         guard !id.isNone else {
@@ -128,7 +128,7 @@ struct ShardStorage {
             return .miss
         }
         let item = chunk(id)
-        let count = item.valueCount
+        let count = withValue ? item.valueCount : 0
         guard output.capacity - output.count >= count + headerRoom else { return .needsCapacity(count + headerRoom) }
         if let newExpiry {
             guard let stamp = stamp(for: newExpiry) else {
@@ -141,9 +141,16 @@ struct ShardStorage {
         }
         hits += 1
         touch(id)
-        let info = info(item)
+        var info = info(item)
+        let marks = item.marks
+        info.marks = marks
+        // A stale item's first meta reader wins the right to recache it.
+        if claimWin && marks.contains(.stale) && !marks.contains(.winSent) {
+            item.marks.insert(.winSent)
+            info.won = true
+        }
         header(info, &output)
-        item.appendValue(to: &output)
+        if withValue { item.appendValue(to: &output) }
         return .hit(info)
     }
 
@@ -151,13 +158,20 @@ struct ShardStorage {
     /// item's CAS unique.
     mutating func store(
         _ key: StoreKey, value: ArraySlice<UInt8>, flags: UInt32, expiry: StoreExpiry,
-        mode: StoreWriteMode, compareCAS: UInt64?
+        mode: StoreWriteMode, compareCAS: UInt64?, marks initialMarks: ItemMarks = [],
+        invalidateIfOlder: Bool = false
     ) -> Outcome<StoreWriteResult> {
         guard key.bytes.count <= ItemChunk.maxKeyLength else { return .failed(.keyTooLong) }
         let old = live(key)
+        var marks = initialMarks
         if let compareCAS {
             guard !old.isNone else { return finished(.notFound) }
-            guard chunk(old).cas == compareCAS else { return finished(.exists) }
+            let current = chunk(old).cas
+            if current != compareCAS {
+                // `ms ... C<cas> I`: an older CAS still stores, marked stale.
+                guard invalidateIfOlder && compareCAS < current else { return finished(.exists) }
+                marks.insert(.stale)
+            }
         }
         switch mode {
         case .set:
@@ -183,7 +197,7 @@ struct ShardStorage {
         }
         let oldCount = old.isNone ? 0 : chunk(old).valueCount
         let count = concatenates ? oldCount + value.count : value.count
-        guard count <= Int(UInt32.max) else { return .failed(.outOfMemory) }
+        guard count <= ItemChunk.maxValueCount else { return .failed(.outOfMemory) }
         let size = ItemChunk.size(keyCount: key.bytes.count, valueCount: count)
         if !old.isNone && fitsInPlace(old, size: size) {
             let item = chunk(old)
@@ -192,7 +206,7 @@ struct ShardStorage {
             switch mode {
             case .append: item.writeValue(value, at: oldCount)
             case .prepend: item.shiftValue(by: value.count, count: oldCount); item.writeValue(value, at: 0)
-            default: item.writeValue(value, at: 0); item.flags = flags
+            default: item.writeValue(value, at: 0); item.flags = flags; item.marks = marks
             }
             item.cas = takeCAS()
             if !concatenates { replaceExpiry(of: old, with: stamp) }
@@ -218,6 +232,7 @@ struct ShardStorage {
             stamp = previous.expiry
         } else {
             item.flags = flags
+            item.marks = marks
             item.writeValue(value, at: 0)
         }
         if !old.isNone && !protectedEvicted {
@@ -291,6 +306,32 @@ struct ShardStorage {
         guard !id.isNone else { return false }
         remove(id, digest: key.digest)
         return true
+    }
+
+    /// memcached's `md`: removes `key`'s item, or with `invalidate` marks it stale with a
+    /// new CAS unique (and `expiry`, if given), if `compareCAS` (when given) matches.
+    mutating func delete(
+        _ key: StoreKey, compareCAS: UInt64?, invalidate: Bool, expiry: StoreExpiry?
+    ) -> Outcome<StoreWriteResult> {
+        let id = live(key)
+        guard !id.isNone else { return .done(.notFound) }
+        let item = chunk(id)
+        if let compareCAS, item.cas != compareCAS { return .done(.exists) }
+        guard invalidate else {
+            remove(id, digest: key.digest)
+            return .done(.stored(cas: 0))
+        }
+        if let expiry {
+            guard let stamp = stamp(for: expiry) else {
+                remove(id, digest: key.digest)
+                expired += 1
+                return .done(.stored(cas: 0))
+            }
+            guard setExpiry(of: id, to: stamp) else { return .failed(.outOfMemory) }
+        }
+        item.marks = [.stale]
+        item.cas = takeCAS()
+        return .done(.stored(cas: item.cas))
     }
 
     /// Sets `key`'s expiry (`.afterSeconds(0)` or less removes it). Returns whether a

@@ -121,19 +121,24 @@ public final class Store: Sendable {
     /// expiry (memcached's `gat`); a touch that would need memory the bound does not leave
     /// is not made, and the read still is.
     ///
+    /// `withValue: false` appends the header only. `claimingWin` lets the first reader of a
+    /// stale item claim the right to recache it (`StoreItemInfo.won`, memcached's `W`).
+    ///
     /// `header` runs under the shard's lock, with room for `headerRoom` bytes reserved in
     /// `output`: it must only format the item's fields (no I/O, no locks, at most
     /// `headerRoom` bytes), since every worker touching that shard waits for it.
     public func read(
         _ key: ArraySlice<UInt8>, into output: inout [UInt8], headerRoom: Int, touching: StoreExpiry?,
-        header: (StoreItemInfo, inout [UInt8]) -> Void
+        withValue: Bool = true, claimingWin: Bool = false, header: (StoreItemInfo, inout [UInt8]) -> Void
     ) -> StoreItemInfo? {
         let key = StoreKey(borrowing: key)
         let shard = shard(for: key)
         var touch = touching
         while true {
             let outcome = shard.withLock { storage in
-                storage.read(key, into: &output, headerRoom: headerRoom, touch: touch, header: header)
+                storage.read(
+                    key, into: &output, headerRoom: headerRoom, touch: touch, withValue: withValue,
+                    claimWin: claimingWin, header: header)
             }
             switch outcome {
             case .miss: return nil
@@ -166,7 +171,8 @@ public final class Store: Sendable {
     ///
     /// - Throws: `StoreError.outOfMemory` when the bound leaves no room (under `.none`, or
     ///   under `.lru` when nothing in the shard can be evicted for it); nothing changes then,
-    ///   except items evicted in trying. `.keyTooLong` for a key over 255 bytes.
+    ///   except items evicted in trying. `.keyTooLong` for a key over 255 bytes. A value of
+    ///   1 GiB or more is `.outOfMemory`.
     public func set(_ value: ArraySlice<UInt8>, forKey key: ArraySlice<UInt8>, flags: UInt32 = 0) throws(StoreError) {
         _ = try store(value, forKey: key, flags: flags)
     }
@@ -178,11 +184,27 @@ public final class Store: Sendable {
     @discardableResult
     public func store(
         _ value: ArraySlice<UInt8>, forKey key: ArraySlice<UInt8>, flags: UInt32 = 0,
-        expiry: StoreExpiry = .never, mode: StoreWriteMode = .set, compareCAS: UInt64? = nil
+        expiry: StoreExpiry = .never, mode: StoreWriteMode = .set, compareCAS: UInt64? = nil,
+        marks: ItemMarks = [], invalidateIfOlder: Bool = false
     ) throws(StoreError) -> StoreWriteResult {
         let key = StoreKey(borrowing: key)
         return try run(on: shard(for: key)) {
-            $0.store(key, value: value, flags: flags, expiry: expiry, mode: mode, compareCAS: compareCAS)
+            $0.store(
+                key, value: value, flags: flags, expiry: expiry, mode: mode, compareCAS: compareCAS,
+                marks: marks, invalidateIfOlder: invalidateIfOlder)
+        }
+    }
+
+    /// memcached's `md`: removes `key`'s item (`.stored` with CAS 0), or with `invalidate`
+    /// marks it stale with a new CAS unique and `expiry` if given; only if `compareCAS`, when
+    /// given, matches (`.exists` if not); `.notFound` when absent.
+    /// - Throws: `StoreError.outOfMemory` as `expire`.
+    public func delete(
+        _ key: ArraySlice<UInt8>, compareCAS: UInt64? = nil, invalidate: Bool = false, expiry: StoreExpiry? = nil
+    ) throws(StoreError) -> StoreWriteResult {
+        let key = StoreKey(borrowing: key)
+        return try run(on: shard(for: key)) {
+            $0.delete(key, compareCAS: compareCAS, invalidate: invalidate, expiry: expiry)
         }
     }
 

@@ -15,4 +15,8 @@ public struct StoreItemInfo: Equatable, Sendable {
     public let secondsLeft: Int?
     /// Bytes of the value.
     public let valueCount: Int
+    /// The item's meta marks as the read found them.
+    public var marks: ItemMarks = []
+    /// Whether this read claimed the right to recache the item (memcached's `W`).
+    public var won = false
 }

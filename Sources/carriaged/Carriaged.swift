@@ -23,6 +23,12 @@ struct Carriaged: ParsableCommand {
     @Option(help: "TCP port to listen on; 0 picks a free one (see the 'listening on' line).")
     var port = defaults.port
 
+    @Option(name: .customLong("memcached-port"), help: "Also serve memcached's text protocol on this port (0 = any free port); off unless given.")
+    var memcachedPort: Int?
+
+    @Option(name: .customLong("max-item-size"), help: "Largest value a memcached storage command may store; larger gets 'SERVER_ERROR object too large for cache'.")
+    var maxItemSize = ByteCount(bytes: defaults.maxItemSize)
+
     @Option(help: "Worker threads (default: the number of cores).")
     var workers = defaults.workers
 
@@ -95,6 +101,8 @@ struct Carriaged: ParsableCommand {
         var configuration = ServerConfiguration()
         configuration.host = host
         configuration.port = port
+        configuration.memcachedPort = memcachedPort
+        configuration.maxItemSize = maxItemSize.bytes
         configuration.workers = workers
         configuration.maxConnections = maxConnections
         configuration.idleTimeoutSeconds = idleTimeout

@@ -21,4 +21,6 @@ final class FakeEnvironment: ServerEnvironment {
     func threadDescription() -> String { description }
     func serverStats() -> [(name: String, value: Int)] { stats }
     func block(milliseconds: Int) { lastBlock.store(milliseconds, ordering: .relaxed) }
+    /// A fixed wall clock: 2026-12-03.
+    func unixTime() -> Int { 1_796_300_000 }
 }

@@ -4,6 +4,7 @@
 set -uo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/install-deps.sh || exit 1
+carriage_install_test_deps
 # Tests open thousands of sockets: take the whole open-file limit we may.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 

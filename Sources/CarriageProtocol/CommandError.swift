@@ -10,6 +10,8 @@ package enum CommandError: Error, Equatable, Sendable {
     case overflow
     case outOfMemory
     case invalidUTF8
+    /// `GET` of a value with a CR or LF in it (stored over memcached's protocol).
+    case valueHasLineBreak
 
     init(_ error: StoreError) {
         switch error {
@@ -35,6 +37,7 @@ package enum CommandError: Error, Equatable, Sendable {
         case .overflow: output.append(static: "ERR overflow\n")
         case .outOfMemory: output.append(static: "ERR out of memory\n")
         case .invalidUTF8: output.append(static: "ERR invalid utf-8\n")
+        case .valueHasLineBreak: output.append(static: "ERR value has a line break (read it over the memcached protocol)\n")
         }
     }
 }

@@ -58,7 +58,14 @@ public final class CommandProcessor: Sendable {
         case .get(let key):
             // The value is copied from the store straight after the reply word.
             appendWord(Reply.ok, to: &output)
+            let start = output.count
             if store.read(line[key], appendingValueTo: &output) != nil {
+                // A value stored over memcached's protocol may hold a line break, which a
+                // one-line reply cannot carry.
+                if output[start...].contains(where: { $0 == UInt8(ascii: "\n") || $0 == UInt8(ascii: "\r") }) {
+                    output.removeLast(output.count - start + Reply.ok.utf8CodeUnitCount + 1)
+                    throw .valueHasLineBreak
+                }
                 output.append(static: "\n")
             } else {
                 output.removeLast(Reply.ok.utf8CodeUnitCount + 1)

@@ -70,6 +70,17 @@ final class LineClient: @unchecked Sendable {
         }
     }
 
+    /// Exactly `count` bytes; fewer only at end of stream.
+    func readBytes(_ count: Int) throws -> [UInt8] {
+        while buffer.count - start < count {
+            if try !fill() { break }
+        }
+        let end = min(buffer.count, start + count)
+        let bytes = Array(buffer[start..<end])
+        start = end
+        return bytes
+    }
+
     /// Reads one more chunk; false at end of stream.
     private func fill() throws -> Bool {
         var chunk = [UInt8](repeating: 0, count: 1 << 16)

@@ -55,7 +55,7 @@ final class LoadToolTests: XCTestCase {
     }
 
     func testAClosedPortCountsConnectFailuresAndExitsNonZero() throws {
-        let port = try closedPort()
+        let port = try unusedLoopbackPort()
         let run = try LoadToolRun(["--port", "\(port)", "--requests", "100", "--connections", "4", "--json"])
         XCTAssertNotEqual(run.status, 0)
         let json = try run.json()
@@ -133,23 +133,6 @@ final class LoadToolTests: XCTestCase {
             XCTAssertTrue(run.stderr.hasPrefix("carriage-load: "), run.stderr)
             XCTAssertEqual(run.stdout, "")
         }
-    }
-
-    /// A loopback port with nothing listening (bound, then closed at once).
-    private func closedPort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { Glibc.close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let ok = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                bind(fd, $0, length) == 0 && getsockname(fd, $0, &length) == 0
-            }
-        }
-        guard ok else { throw XCTSkip("cannot bind a loopback socket") }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 }
 

@@ -126,6 +126,18 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
     var threadCount: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? -1 }
     var fdCount: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd").count) ?? -1 }
 
+    /// The port of memcached's protocol, from its start-up line (started with
+    /// `--memcached-port`); nil when it has none.
+    var memcachedPort: Int? {
+        guard awaitLog(containing: "memcached protocol listening on") else { return nil }
+        let text = stderrText
+        guard let range = text.range(of: #"memcached protocol listening on [^ \n]+:([0-9]+)"#, options: .regularExpression) else {
+            return nil
+        }
+        let match = text[range]
+        return Int(match[match.index(after: match.lastIndex(of: ":")!)...])
+    }
+
     /// VmRSS from /proc/PID/status, in bytes.
     var residentBytes: Int? {
         let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""

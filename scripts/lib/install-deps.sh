@@ -18,3 +18,30 @@ carriage_install_deps() {
     apt-get install -y -qq "${missing[@]}" >&2
 }
 carriage_install_deps
+
+# For the tests only: the peers and real clients the memcached tests talk to (memcached
+# itself, libmemcached's tools, twemproxy) from Debian, and pymemcache from PyPI.
+carriage_install_test_deps() {
+    local missing=()
+    command -v memcached >/dev/null 2>&1 || missing+=(memcached)
+    command -v memccp >/dev/null 2>&1 || missing+=(libmemcached-tools)
+    command -v nutcracker >/dev/null 2>&1 || missing+=(nutcracker)
+    if [ ${#missing[@]} -gt 0 ]; then
+        if [ "$(id -u)" -ne 0 ]; then
+            echo "missing test packages: ${missing[*]}; their tests will be skipped (sudo apt-get install ${missing[*]})" >&2
+        else
+            echo "installing ${missing[*]} with apt-get" >&2
+            export DEBIAN_FRONTEND=noninteractive
+            # policy-rc.d (if the image has one) keeps memcached from starting as a service.
+            apt-get install -y -qq "${missing[@]}" >&2 \
+                || { apt-get update -qq >&2 && apt-get install -y -qq "${missing[@]}" >&2; } \
+                || echo "could not install ${missing[*]}; their tests will be skipped" >&2
+        fi
+    fi
+    if ! python3 -c 'import pymemcache' >/dev/null 2>&1; then
+        echo "installing pymemcache with pip" >&2
+        python3 -m pip install --quiet pymemcache >&2 2>/dev/null \
+            || python3 -m pip install --quiet --break-system-packages pymemcache >&2 \
+            || echo "could not install pymemcache; its test will be skipped" >&2
+    fi
+}

@@ -75,7 +75,9 @@ struct CarriageReplyParser: ReplyParser {
         case .carriageOK:
             ok = Self.isOK(text)
         case .carriageValueOrNone:
-            ok = Self.isOK(text) || ReplyLine.equals(text, Reply.none)
+            ok = ReplyLine.equals(text, Reply.none)
+                || (ReplyLine.hasPrefix(text, "OK ") && mix.isExpectedValue(text.suffix(from: 3)))
+                || (mix.checkedValue == nil && Self.isOK(text))
         case .carriageInteger:
             ok = Self.isInteger(text)
         case .carriageIntegerOrNone:

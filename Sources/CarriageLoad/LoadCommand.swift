@@ -64,6 +64,9 @@ struct LoadCommand: ParsableCommand {
     @Option(help: "Bytes of the value %v renders.")
     var valueSize = 32
 
+    @Flag(name: .customLong("no-check-values"), help: "Do not check that reads return the value %v writes (checked whenever a request writes %v).")
+    var noCheckValues = false
+
     @Flag(help: "One request per connection: connect, send, read the reply, close.")
     var connectPerRequest = false
 
@@ -116,6 +119,8 @@ struct LoadCommand: ParsableCommand {
         return LoadPlan(
             address: address,
             wire: `protocol`, templates: templates, keyCount: keys, keyPrefix: keyPrefix, keyOrder: keyOrder,
+            // A mix that writes %v reads it back: every value found must be it.
+            checkedValue: !noCheckValues && lines.contains { $0.contains("%v") } ? value : nil,
             connections: connections, idle: idle, threads: threads, pipeline: pipeline,
             duration: requestCount == nil ? (duration ?? 5) : nil, requests: requestCount,
             connectPerRequest: connectPerRequest,

@@ -9,6 +9,8 @@ struct LoadPlan: Sendable {
     var keyCount: Int
     var keyPrefix: String
     var keyOrder: KeyOrder
+    /// The value every read must return when it finds its key (`%v`), or nil: not checked.
+    var checkedValue: String?
     var connections: Int
     var idle: Int
     var threads: Int

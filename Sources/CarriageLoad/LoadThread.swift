@@ -72,7 +72,9 @@ final class LoadThread: @unchecked Sendable {
         }
         self.address = plan.address
         // Each thread compiles its own mix from the checked templates: no shared buffers.
-        self.mix = RequestMix(templates: plan.templates, keyCount: plan.keyCount, keyPrefix: plan.keyPrefix)
+        self.mix = RequestMix(
+            templates: plan.templates, keyCount: plan.keyCount, keyPrefix: plan.keyPrefix,
+            checkedValue: plan.checkedValue)
         self.parser = plan.wire.parserType.init()
         self.random = FastRandom(seed: MonotonicClock.nanoseconds() &+ UInt64(index) &* 0x9E37_79B9_7F4A_7C15)
         self.keys = KeyCursor(order: plan.keyOrder, count: plan.keyCount, thread: index, threads: plan.threads)

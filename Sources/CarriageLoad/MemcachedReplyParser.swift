@@ -72,9 +72,12 @@ struct MemcachedReplyParser: ReplyParser {
             ok = ReplyLine.isInteger(text, allowSign: false) || ReplyLine.equals(text, "NOT_FOUND")
         case .memcachedValues:
             var current = line
+            var allExpected = true
             while true {
                 let body = current.text(in: bytes)
-                if ReplyLine.equals(body, "END") { return ParsedReply(length: current.next, outcome: .ok) }
+                if ReplyLine.equals(body, "END") {
+                    return ParsedReply(length: current.next, outcome: allExpected ? .ok : .wrong)
+                }
                 guard ReplyLine.hasPrefix(body, "VALUE "), let size = Self.valueSize(body) else {
                     return ParsedReply(length: current.next, outcome: Self.failure(body))
                 }
@@ -83,6 +86,8 @@ struct MemcachedReplyParser: ReplyParser {
                 guard bytes[dataEnd] == 13, bytes[dataEnd + 1] == 10 else {
                     return ParsedReply(length: dataEnd, outcome: .wrong)
                 }
+                // A value other than the one written is wrong; the reply is still read whole.
+                if !mix.isExpectedValue(bytes[current.next..<dataEnd]) { allExpected = false }
                 guard let next = ReplyLine.find(in: bytes, from: dataEnd + 2) else { return nil }
                 current = next
             }

@@ -92,6 +92,7 @@ struct RedisReplyParser: ReplyParser {
             ok = type == UInt8(ascii: ":") && ReplyLine.isInteger(text.suffix(from: 1))
         case .redisBulkOrNil:
             ok = type == UInt8(ascii: "$")
+                && (ReplyLine.equals(text, "$-1") || mix.isExpectedValue(bytes[line.next..<(end - 2)]))
         case .redisBulk(let range):
             ok = type == UInt8(ascii: "$") && !ReplyLine.equals(text, "$-1")
                 && mix.matches(bytes[line.next..<(end - 2)], range, key: key)

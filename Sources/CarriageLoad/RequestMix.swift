@@ -32,7 +32,10 @@ final class RequestMix {
     /// The `--request` flags, for messages.
     let sources: [String]
 
-    init(templates source: [RequestTemplate], keyCount: Int, keyPrefix: String) {
+    /// Where the checked value is in the arena (see ``checkedValue``).
+    private let checkedValueSegment: Segment?
+
+    init(templates source: [RequestTemplate], keyCount: Int, keyPrefix: String, checkedValue: String? = nil) {
         precondition(!source.isEmpty && keyCount > 0)
         var bytes: [UInt8] = []
         var segments: [Segment] = []
@@ -51,6 +54,12 @@ final class RequestMix {
             bytes += key
         }
         keyOffsets.append(bytes.count)
+
+        var valueSegment: Segment?
+        if let checkedValue {
+            addSegment(Array(checkedValue.utf8))
+            valueSegment = segments.removeLast()
+        }
 
         var compiled: [Compiled] = []
         var cumulative: [Int] = []
@@ -82,6 +91,7 @@ final class RequestMix {
         self.keyCount = keyCount
         self.maxRequestLength = longest
         self.sources = source.map(\.source)
+        self.checkedValueSegment = valueSegment
     }
 
     deinit {
@@ -121,6 +131,18 @@ final class RequestMix {
     @inline(__always)
     func key(_ index: Int) -> Bytes {
         Bytes(UnsafeRawBufferPointer(start: arena + keyOffsets[index], count: keyOffsets[index + 1] - keyOffsets[index]))
+    }
+
+    /// The value a read must return when it finds its key; nil when values are not checked.
+    var checkedValue: Bytes? {
+        checkedValueSegment.map { Bytes(UnsafeRawBufferPointer(start: arena + $0.offset, count: $0.length)) }
+    }
+
+    /// Whether `value` is what reads must return (always, when values are not checked).
+    @inline(__always)
+    func isExpectedValue(_ value: Bytes) -> Bool {
+        guard let expected = checkedValue else { return true }
+        return value.equals(expected)
     }
 
     @inline(__always)

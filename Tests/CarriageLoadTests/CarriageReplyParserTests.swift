@@ -110,4 +110,14 @@ final class CarriageReplyParserTests: XCTestCase {
         XCTAssertEqual(broken.outcome, .wrong)
         XCTAssertEqual(broken.length, "STAT pid 1\nbogus\n".utf8.count)
     }
+
+    /// With values checked (the mix writes `%v`), a read must return exactly that value.
+    func testValuesAreChecked() throws {
+        let checked = try ParserHarness("GET %k", wire: .carriage, checkedValue: "abc")
+        XCTAssertEqual(checked.outcome("OK abc\n"), .ok)
+        XCTAssertEqual(checked.outcome("OK abd\n"), .wrong)
+        XCTAssertEqual(checked.outcome("NONE\n"), .ok)
+        let unchecked = try ParserHarness("GET %k", wire: .carriage)
+        XCTAssertEqual(unchecked.outcome("OK abd\n"), .ok)
+    }
 }

@@ -65,4 +65,14 @@ final class MemcachedReplyParserTests: XCTestCase {
         XCTAssertTrue(unknown.contains("unsupported memcached command"), unknown)
         XCTAssertNil(refusal("!bogus", wire: .memcached))
     }
+
+    /// With values checked (the mix writes `%v`), a read must return exactly that value.
+    func testValuesAreChecked() throws {
+        let checked = try ParserHarness("get %k", wire: .memcached, checkedValue: "abc")
+        XCTAssertEqual(checked.outcome("VALUE key:0 0 3\r\nabc\r\nEND\r\n"), .ok)
+        XCTAssertEqual(checked.outcome("VALUE key:0 0 3\r\nabd\r\nVALUE key:0 0 3\r\nabc\r\nEND\r\n"), .wrong)
+        XCTAssertEqual(checked.outcome("END\r\n"), .ok)
+        let unchecked = try ParserHarness("get %k", wire: .memcached)
+        XCTAssertEqual(unchecked.outcome("VALUE key:0 0 3\r\nabd\r\nVALUE key:0 0 3\r\nabc\r\nEND\r\n"), .ok)
+    }
 }

@@ -48,4 +48,14 @@ final class RedisReplyParserTests: XCTestCase {
         XCTAssertNotNil(refusal("QUIT", wire: .redis))
         XCTAssertNotNil(refusal("GET", wire: .redis))
     }
+
+    /// With values checked (the mix writes `%v`), a read must return exactly that value.
+    func testValuesAreChecked() throws {
+        let checked = try ParserHarness("GET %k", wire: .redis, checkedValue: "abc")
+        XCTAssertEqual(checked.outcome("$3\r\nabc\r\n"), .ok)
+        XCTAssertEqual(checked.outcome("$4\r\nabcd\r\n"), .wrong)
+        XCTAssertEqual(checked.outcome("$-1\r\n"), .ok)
+        let unchecked = try ParserHarness("GET %k", wire: .redis)
+        XCTAssertEqual(unchecked.outcome("$4\r\nabcd\r\n"), .ok)
+    }
 }

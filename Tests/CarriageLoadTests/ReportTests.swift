@@ -10,7 +10,7 @@ final class ReportTests: XCTestCase {
         let plan = LoadPlan(
             address: try SocketAddress(host: "127.0.0.1", port: 8000, passive: false),
             wire: .carriage, templates: templates, keyCount: 10, keyPrefix: "key:", keyOrder: .random,
-            connections: 3, idle: 2, threads: 1, pipeline: 4, duration: 2, requests: nil,
+            checkedValue: nil, connections: 3, idle: 2, threads: 1, pipeline: 4, duration: 2, requests: nil,
             connectPerRequest: false, timeoutNanoseconds: 1_000_000_000)
         var stats = ThreadStats()
         stats.requests = requests

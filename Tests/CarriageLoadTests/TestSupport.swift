@@ -9,9 +9,10 @@ struct ParserHarness {
     let parser: any ReplyParser
     let expected: ExpectedReply
 
-    init(_ request: String, wire: WireProtocol = .carriage, keyPrefix: String = "key:") throws {
+    /// `checkedValue`: the value reads must return, as when the mix writes `%v`.
+    init(_ request: String, wire: WireProtocol = .carriage, keyPrefix: String = "key:", checkedValue: String? = nil) throws {
         let template = try RequestTemplate(parsing: request, wire: wire, value: "abc")
-        mix = RequestMix(templates: [template], keyCount: 1, keyPrefix: keyPrefix)
+        mix = RequestMix(templates: [template], keyCount: 1, keyPrefix: keyPrefix, checkedValue: checkedValue)
         parser = wire.parserType.init()
         expected = mix.expected(0)
     }

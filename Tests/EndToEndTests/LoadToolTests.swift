@@ -123,6 +123,27 @@ final class LoadToolTests: XCTestCase {
         daemon.stopCleanly()
     }
 
+    /// `--protocol memcached` against carriaged's memcached port: get and set with values,
+    /// every value read back checked; a value the tool did not write is counted wrong.
+    func testMemcachedProtocolMixChecksValues() throws {
+        let daemon = try TestDaemon(["--memcached-port", "0"])
+        defer { daemon.stopCleanly() }
+        let port = try XCTUnwrap(daemon.memcachedPort)
+        let mix = ["--port", "\(port)", "--protocol", "memcached", "--requests", "3000", "--keys", "100",
+                   "--connections", "4", "--pipeline", "8", "--value-size", "100",
+                   "--request", "70:get %k", "--request", "30:set %k 0 0 %n\\r\\n%v", "--json"]
+        let run = try LoadToolRun(mix)
+        XCTAssertEqual(run.status, 0, run.stderr)
+        XCTAssertEqual(try run.json()["errors"] as? Int, 0, run.stdout)
+        let client = try LineClient(port: port)
+        try client.send("set key:7 0 0 5\r\nother\r\n")
+        XCTAssertEqual(try client.readLine(), "STORED\r")
+        let wrong = try LoadToolRun(["--port", "\(port)", "--protocol", "memcached", "--requests", "50", "--keys", "100",
+                                     "--value-size", "100", "--request", "get key:7", "--request", "set key:8 0 0 %n\\r\\n%v", "--json"])
+        XCTAssertNotEqual(wrong.status, 0)
+        XCTAssertGreaterThan(try XCTUnwrap(wrong.json()["errors"] as? Int), 0, wrong.stdout)
+    }
+
     func testBadFlagsAreOneClearLine() throws {
         for arguments in [["--pipeline", "0"], ["--bogus"], ["--request", "QUIT"], ["--duration", "1", "--requests", "5"],
                           ["--connect-per-request", "--pipeline", "4"], ["--protocol", "gopher"]] {

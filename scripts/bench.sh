@@ -13,11 +13,14 @@
 #                     env BENCH_REPS)
 #   --quick           smoke run: 1 s runs, 1 rep, 1000 idle connections in S4
 #   --servers LIST    comma-separated, from carriaged,memcached,redis (default all)
-#   --scenarios LIST  comma-separated, from S1,S2,S3,S4,S5,S6,M1,M2 (default S1 to S6)
+#   --scenarios LIST  comma-separated, from S1-S6, K1,K2,K5, M1, M2 (default S1 to S6)
 #   --idle N          idle connections in S4 (default 10000)
 #   --items N         items M1 stores (default 1000000)
 #   --fill N          items M2 stores (default 6000000)
 #   --tool-threads N  carriage-load threads (default 1)
+#   --memcaslap       also run memcached's own load tool (memcaslap, libmemcached-tools)
+#                     against memcached and carriaged's memcached port, 10 s each, and
+#                     print its figures beside ours
 #   --baseline REV    also run carriaged built from git revision REV (e.g. HEAD~1), as
 #                     the server "baseline", interleaved with the others: an A/B of a
 #                     change in one run (built in .build-baseline/ from a git worktree)
@@ -39,8 +42,11 @@
 #       M1-style items stored once each. Prints whether every write was accepted, RSS
 #       growth against the 256 MiB, evictions and the memory the server reports. Not
 #       in the default list; the baseline is left out (it may predate --eviction).
+#   K1, K2, K5  memcached's protocol, the same commands to memcached and to carriaged's
+#       --memcached-port (Redis sits these out): K1 `version` keep-alive, 50 connections;
+#       K2 `get` pipelined x16 over 10,000 keys; K5 90% get / 10% set, as S5.
 # PING is `version` for memcached and inline `PING` for Redis; GET/SET/INCR are
-# `get`/`set`/`incr` for memcached.
+# `get`/`set`/`incr` for memcached. carriaged speaks its line protocol in S1-S6.
 #
 # Servers, each on a free loopback port, persistence off, started and stopped here:
 #   carriaged --workers <cores> --max-connections 20000 --idle-timeout 0 --max-memory 8GiB
@@ -71,6 +77,7 @@ servers="carriaged,memcached,redis"
 scenarios="S1,S2,S3,S4,S5,S6"
 tool_threads=1
 baseline=""
+memcaslap_run=0
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 die() { echo "bench: $*" >&2; exit 2; }
@@ -87,6 +94,7 @@ while [ $# -gt 0 ]; do
         --fill) fill="${2:-}"; shift 2 ;;
         --tool-threads) tool_threads="${2:-}"; shift 2 ;;
         --baseline) baseline="${2:-}"; shift 2 ;;
+        --memcaslap) memcaslap_run=1; shift ;;
         -h|--help) usage; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
@@ -110,7 +118,7 @@ raw_file="$results_dir/bench-$stamp.tsv"
 work="$(mktemp -d "${TMPDIR:-/tmp}/bench.XXXXXX")"
 ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 
-declare -A pid_of port_of proto_of
+declare -A pid_of port_of proto_of mport_of
 stop_server() {
     local pid="${pid_of[$1]:-}"
     [ -n "$pid" ] || return 0
@@ -194,11 +202,15 @@ start_server() {
             [ "$name" = baseline ] && binary="$baseline_bin"
             local memory=(--max-memory 8GiB)
             [ -n "$bounded" ] && memory=(--max-memory "${bound_mib}MiB" --eviction lru)
+            # The baseline may predate --memcached-port.
+            local memcached_port=(--memcached-port 0)
+            [ "$name" = baseline ] && ! "$binary" --help 2>&1 | grep -q memcached-port && memcached_port=()
             "$binary" --host 127.0.0.1 --port 0 --workers "$cores" --max-connections 20000 \
-                --idle-timeout 0 "${memory[@]}" 2>"$work/$name.log" &
+                --idle-timeout 0 "${memory[@]}" "${memcached_port[@]}" 2>"$work/$name.log" &
             pid_of[$name]=$!
             wait_ready "$name" "grep -q 'listening on' '$work/$name.log'"
-            port_of[$name]="$(grep -o 'listening on [^ ]*' "$work/$name.log" | head -1 | sed 's/.*://')"
+            port_of[$name]="$(grep -o ' listening on [^ ]*' "$work/$name.log" | head -1 | sed 's/.*://')"
+            mport_of[$name]="$(grep -o 'memcached protocol listening on [^ ]*' "$work/$name.log" | head -1 | sed 's/.*://')"
             proto_of[$name]=carriage
             ;;
         memcached)
@@ -211,6 +223,7 @@ start_server() {
             pid_of[memcached]=$!
             port_of[memcached]=$port
             proto_of[memcached]=memcached
+            mport_of[memcached]=$port
             wait_ready memcached "printf 'version\r\n' | nc -N -w 2 127.0.0.1 $port | grep -q VERSION"
             ;;
         redis)
@@ -249,6 +262,9 @@ scenario_args() {
                   --value-size 32 --request "$set" --requests "$items") ;;
         M2) args=(--connections 50 --pipeline 16 --keys "$fill" --key-order sequential --key-prefix bench:
                   --value-size 32 --request "$set" --requests "$fill") ;;
+        K1) args=(--connections 50 --pipeline 1 --request "$ping") ;;
+        K2) args=(--connections 50 --pipeline 16 "${keyed[@]}" --request "$get") ;;
+        K5) args=(--connections 50 --pipeline 1 "${keyed[@]}" --request "90:$get" --request "10:$set") ;;
         warm) args=(--connections 50 --pipeline 16 "${keyed[@]}" --request "$set" --requests 40000) ;;
     esac
 }
@@ -262,6 +278,9 @@ describe() {
         S6) echo "S6 INCR one hot key" ;;
         M1) echo "M1 store $items items" ;;
         M2) echo "M2 fill ${bound_mib} MiB LRU, $fill items" ;;
+        K1) echo "K1 memcached version, 50 conns" ;;
+        K2) echo "K2 memcached get x16, 10k keys" ;;
+        K5) echo "K5 memcached 90% get/10% set" ;;
     esac
 }
 
@@ -299,7 +318,7 @@ cache_report() {
 
 IFS=, read -r -a scenario_list <<<"$scenarios"
 for s in "${scenario_list[@]}"; do
-    [[ "$s" =~ ^(S[1-6]|M[12])$ ]] || die "unknown scenario '$s' (S1 to S6, M1, M2)"
+    [[ "$s" =~ ^(S[1-6]|M[12]|K[125])$ ]] || die "unknown scenario '$s' (S1 to S6, K1, K2, K5, M1, M2)"
 done
 printf 'rep\tscenario\tserver\trequests\trps\tp50_us\tp99_us\terrors\tseconds\tserver_cpu_s\ttool_cpu_s\trss_before_kib\trss_max_kib\n' >"$raw_file"
 
@@ -309,13 +328,20 @@ run_one() {  # $1 = rep, $2 = scenario, $3 = server
         echo "bench: $name is no longer running; skipping $s" >&2
         return
     fi
-    scenario_args "$s" "${proto_of[$name]}"
+    local proto="${proto_of[$name]}" port="${port_of[$name]}"
+    if [[ "$s" == K* ]]; then
+        # memcached's protocol: memcached itself, or carriaged's memcached port.
+        [ -n "${mport_of[$name]:-}" ] || return 0
+        proto=memcached
+        port="${mport_of[$name]}"
+    fi
+    scenario_args "$s" "$proto"
     local before_ticks after_ticks rss_before rss_max=0 rss tool_pid status=0
     rss_before="$(rss_kib "$pid")"
     before_ticks="$(cpu_ticks "$pid")"
     local length=(--duration "$duration")
     [[ "$s" == M[12] ]] && length=()  # a count of requests, not a duration
-    "$load" --host 127.0.0.1 --port "${port_of[$name]}" --protocol "${proto_of[$name]}" \
+    "$load" --host 127.0.0.1 --port "$port" --protocol "$proto" \
         "${length[@]}" --threads "$tool_threads" "${args[@]}" --json >"$work/run.json" 2>"$work/run.err" &
     tool_pid=$!
     while kill -0 "$tool_pid" 2>/dev/null; do
@@ -352,7 +378,7 @@ for ((rep = 1; rep <= reps; rep++)); do
     for name in "${active[@]}"; do stop_server "$name"; start_server "$name"; done
     warmed=0
     for s in "${scenario_list[@]}"; do
-        if [[ "$s" == S5 || "$s" == S6 ]] && [ "$warmed" -eq 0 ]; then warm_up; warmed=1; fi
+        if [[ "$s" == S5 || "$s" == S6 || "$s" == K2 || "$s" == K5 ]] && [ "$warmed" -eq 0 ]; then warm_up; warmed=1; fi
         for name in "${active[@]}"; do
             if [ "$s" = M2 ]; then
                 [ "$name" = baseline ] && continue
@@ -366,6 +392,17 @@ for ((rep = 1; rep <= reps; rep++)); do
         done
     done
 done
+# memcached's own load tool against the memcached protocol of each server that speaks it:
+# its default mix (9 get : 1 set), 32-byte values, 50 concurrent connections, 10 s.
+if [ "$memcaslap_run" -eq 1 ] && install_peer memcaslap libmemcached-tools; then
+    for name in "${active[@]}"; do
+        [ -n "${mport_of[$name]:-}" ] || continue
+        echo "bench: memcaslap against $name" >&2
+        memcaslap -s "127.0.0.1:${mport_of[$name]}" -t 10s -T "$cores" -c 50 -X 32 >"$work/memcaslap-$name.txt" 2>&1 || true
+        tps="$(awk '/^Run time:/ { for (i = 1; i <= NF; i++) if ($i == "TPS:") print $(i + 1) }' "$work/memcaslap-$name.txt" | tail -1)"
+        printf '%s\t%s\n' "$name" "${tps:-failed}" >>"$work/memcaslap.tsv"
+    done
+fi
 for name in "${active[@]}"; do stop_server "$name"; done
 
 # --- the table ---------------------------------------------------------------------
@@ -466,6 +503,11 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
                 }
                 print "  reported: carriaged memory_used (pages, index, queues), memcached bytes (items only), redis used_memory"
             }' "$raw_file" "$work/m2.tsv"
+    fi
+    if [ -s "$work/memcaslap.tsv" ]; then
+        echo
+        echo "memcaslap (libmemcached-tools), memcached protocol, 10 s, -T $cores -c 50 -X 32, its default 9:1 get/set:"
+        awk -F'\t' '{ printf "  %-10s %10s ops/s\n", $1, $2 }' "$work/memcaslap.tsv"
     fi
 } | tee "$table_file"
 echo "bench: table written to ${table_file#"$root"/}, raw runs in ${raw_file#"$root"/}" >&2

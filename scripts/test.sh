@@ -38,12 +38,16 @@ run_suite() {
 }
 
 run_suite "all tests" swift test --disable-swift-testing
+# The server and every end-to-end test again with three loop threads (--loops 3).
+CARRIAGE_TEST_LOOPS=3 run_suite "3 loops" swift test --disable-swift-testing --filter "CarriageServerTests|EndToEndTests"
 # ThreadSanitizer: the pool, the store and the server end to end (the daemon the
 # end-to-end tests start is then built with ThreadSanitizer too).
 # CARRIAGE_TSAN: the --daemon tests skip themselves there (TSan does not support fork
 # once its own threads run).
 CARRIAGE_TSAN=1 run_suite "ThreadSanitizer" swift test --disable-swift-testing --scratch-path .build-tsan \
     --sanitize=thread --filter "${CARRIAGE_TSAN_FILTER:-WorkerPoolTests|CarriagePosixTests|CarriageStoreTests|CarriageProtocolTests|CarriageServerTests|EndToEndTests}"
+CARRIAGE_TSAN=1 CARRIAGE_TEST_LOOPS=3 run_suite "ThreadSanitizer, 3 loops" swift test --disable-swift-testing \
+    --scratch-path .build-tsan --sanitize=thread --filter "CarriageServerTests|EndToEndTests"
 
 echo "total: $passed passed, $failed failed, $skipped skipped"
 exit $status

@@ -24,8 +24,8 @@ final class Connection: LoopEvent, @unchecked Sendable {
     /// so a worker that read less than it asked for knows a FIN may still wait behind
     /// the data (see `ConnectionWorker.mayHaveFIN`).
     let peerHungUp = Atomic<Bool>(false)
-    /// The server that serves it; it outlives every connection (the loop frees them).
-    unowned let core: Server
+    /// The loop that watches it; it outlives every connection (it frees them).
+    unowned let owner: ServerLoop
 
     // --- The running worker's alone. ---
     /// Received bytes not yet run: a partial line, or lines left when a turn stopped
@@ -47,18 +47,18 @@ final class Connection: LoopEvent, @unchecked Sendable {
     private(set) var serveJob: WorkerPool.IndexedJob = { _ in }
 
     /// Made on the loop thread at accept; not pending until the server adds it.
-    init(fd: Int32, id: Int, kind: ProtocolKind, now: Int, core: Server, loop: EventLoop) throws(EventLoopError) {
+    init(fd: Int32, id: Int, kind: ProtocolKind, now: Int, owner: ServerLoop, loop: EventLoop) throws(EventLoopError) {
         self.fd = fd
         self.id = id
         self.kind = kind
-        self.core = core
+        self.owner = owner
         self.lastActive = Atomic(now)
         try super.init(loop: loop, fd: fd, events: [.read, .write, .closed, .persist, .edgeTriggered])
-        serveJob = { [unowned self] worker in self.core.serve(self, on: worker) }
+        serveJob = { [unowned self] worker in self.owner.server.serve(self, on: worker) }
     }
 
     /// The connection's event fired (on the loop thread).
     override func fired(_ events: Events) {
-        core.connectionReady(self, peerClosed: events.contains(.closed))
+        owner.connectionReady(self, peerClosed: events.contains(.closed))
     }
 }

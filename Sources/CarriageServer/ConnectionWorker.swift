@@ -368,6 +368,6 @@ final class ConnectionWorker: @unchecked Sendable {
         if core.logger.logLevel <= .debug {
             core.logger.debug("connection closed", metadata: ["connection": "\(c.id)", "worker": "\(name)"])
         }
-        core.closeQueue.push(c)
+        c.owner.inbox.push(closing: c)
     }
 }

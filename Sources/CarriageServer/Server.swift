@@ -1,22 +1,23 @@
 import CarriagePosix
 import CarriageProtocol
+import CarriageStore
 import Glibc
 import Logging
 import Synchronization
 import WorkerPool
-import CarriageStore
 
-/// The Carriage server: a libevent loop that accepts and watches connections, and a
-/// fixed ``WorkerPool`` that runs their requests against one shared store.
+/// The Carriage server: `--loops` libevent loops that accept and watch connections, and
+/// a fixed ``WorkerPool`` that runs their requests against one shared store.
 ///
-/// The loop thread (the one that calls ``run()``) is the only thread that calls
-/// libevent. A ready connection is queued to the pool once (`idle -> queued`); a worker
-/// reads it, runs its lines, writes the replies and hands it back with one
-/// compare-and-swap. See ``ConnectionState``.
+/// Each loop (a ``ServerLoop`` on its own thread, `loop-<n>`) is the only thread that
+/// calls libevent for its connections. Loop 0 accepts on the listening sockets and deals
+/// new connections to the loops in turn. A ready connection is queued to the pool once
+/// (`idle -> queued`); a worker reads it, runs its requests, writes the replies and hands
+/// it back with one compare-and-swap. See ``ConnectionState``.
 ///
-/// `@unchecked Sendable`: the loop-only state (`registry`, `ready`, the events)
-/// is touched only on the loop thread; what workers and other threads use is
-/// immutable, atomic, or locked (``CloseQueue``, the pool, the store).
+/// `@unchecked Sendable`: loop 0's state (the listeners, `acceptPaused`, `rejecting`,
+/// `nextLoop`) is touched only on loop 0's thread; what workers and other threads use is
+/// immutable, atomic, or locked (each loop's ``LoopInbox``, the pool, the store).
 public final class Server: @unchecked Sendable {
     private enum Lifecycle: UInt8, AtomicRepresentable {
         case running
@@ -29,28 +30,19 @@ public final class Server: @unchecked Sendable {
     let clock = MonotonicClock()
     let processor: CommandProcessor
     let memcachedProcessor: MemcachedProcessor
-    let closeQueue: CloseQueue
     let counters: ServerCounters
     private let pool: WorkerPool
     private let lifecycle = Atomic<Lifecycle>(.running)
     private let shutdownRequested = Atomic<Bool>(false)
-    /// Indexed by pool worker; set once in `init` (they need `self`), before any job
-    /// can run.
+    /// Indexed by pool worker, and the loops; set once in `init` (they need `self`),
+    /// before any job or loop can run.
     private var workers: [ConnectionWorker] = []
+    private(set) var loops: [ServerLoop] = []
 
-    // --- The loop thread's alone. ---
-    private let loop: EventLoop
+    // --- Loop 0's alone. ---
     private var listener: Listener?
     private var memcachedListener: Listener?
-    private var registry: [Int32: Connection] = [:]
-    /// Connections made ready this loop iteration, queued in one batch at its end.
-    private var ready: [Connection] = []
-    private var closing: [Connection] = []
-    private var nextConnectionID = 0
-    private var wakeEvent: LoopEvent?
-    private var idleSweep: LoopEvent?
     private var acceptRetry: LoopEvent?
-    private var graceTimer: LoopEvent?
     /// Each second: a bounded slice of expired items comes back (`Store.reclaimExpired`).
     private var expirySweep: LoopEvent?
     private var signalEvents: [LoopEvent] = []
@@ -58,7 +50,8 @@ public final class Server: @unchecked Sendable {
     private var acceptPaused = false
     /// Over `--max-connections` now; logged once per burst.
     private var rejecting = false
-    private var loopDone = false
+    /// The loop the next accepted connection goes to.
+    private var nextLoop = 0
 
     /// Expired items reclaimed per shard per second, at most: a loop round stays short
     /// (64 shards x 256 = 16k removals a second) and a worker never waits long on a shard.
@@ -69,62 +62,46 @@ public final class Server: @unchecked Sendable {
     /// The port of memcached's protocol, when configured (the kernel's choice for 0).
     public private(set) var memcachedPort: Int?
 
-    /// Binds the listening socket and starts the workers; connections are accepted
-    /// once ``run()`` runs the loop.
+    /// Binds the listening sockets and starts the workers; connections are accepted once
+    /// ``run()`` runs the loops.
     public init(configuration: ServerConfiguration, logger: Logger) throws(ServerError) {
         try configuration.validate()
         self.configuration = configuration
         self.logger = logger
-        do {
-            closeQueue = try CloseQueue(capacity: configuration.maxConnections)
-        } catch {
-            throw .system(error)
-        }
-        do {
-            // Edge-triggered events and EV_CLOSED are what the connection lifecycle needs.
-            loop = try EventLoop(requiring: [.edgeTriggered, .earlyClose])
-        } catch {
-            throw .eventLoop(error)
-        }
         do {
             // Each connection is queued at most once, so this never fills.
             pool = try WorkerPool(workers: configuration.workers, queueCapacity: configuration.maxConnections + 1, name: "worker")
         } catch {
             throw .workers(error)
         }
-        counters = ServerCounters(workers: configuration.workers)
+        counters = ServerCounters(workers: configuration.workers, loops: configuration.loops)
         // Expiries count in the server's own seconds (the clock of uptime and idle timeouts).
         let store = Store(
-            maxMemoryBytes: configuration.maxMemoryBytes, eviction: configuration.eviction, clock: StoreClock { [clock] in clock.seconds() })
+            maxMemoryBytes: configuration.maxMemoryBytes, eviction: configuration.eviction,
+            clock: StoreClock { [clock] in clock.seconds() })
         let environment = ServerStatistics(clock: clock, pool: pool, counters: counters)
         processor = CommandProcessor(store: store, environment: environment)
         memcachedProcessor = MemcachedProcessor(
             store: store, environment: environment, maxLineBytes: configuration.maxLineBytes,
             maxItemSize: configuration.maxItemSize)
-        ready.reserveCapacity(configuration.maxConnections)
-        closing.reserveCapacity(configuration.maxConnections)
         workers = (0..<configuration.workers).map {
             ConnectionWorker(index: $0, name: "\(pool.name)-\($0)", core: self, configuration: configuration)
         }
-
-        do {
-            wakeEvent = try LoopEvent.readable(on: loop, fd: closeQueue.wakeup.fd) { [unowned self] in self.woken() }
-            if configuration.idleTimeoutSeconds > 0 {
-                let sweep = try LoopEvent.timer(on: loop, repeating: true) { [unowned self] in self.closeIdleConnections() }
-                sweep.add(timeout: 1)
-                idleSweep = sweep
-            }
-            let reclaim = try LoopEvent.timer(on: loop, repeating: true) {
-                store.reclaimExpired(limitPerShard: Self.expiredReclaimedPerShard)
-            }
-            reclaim.add(timeout: 1)
-            expirySweep = reclaim
-            acceptRetry = try LoopEvent.timer(on: loop, repeating: false) { [unowned self] in self.resumeAccepting() }
-        } catch {
-            stopWorkers()
-            throw .eventLoop(error)
-        }
         do throws(ServerError) {
+            for index in 0..<configuration.loops {
+                loops.append(try ServerLoop(index: index, server: self, configuration: configuration))
+            }
+            let base = loops[0].base
+            do {
+                let reclaim = try LoopEvent.timer(on: base, repeating: true) {
+                    store.reclaimExpired(limitPerShard: Self.expiredReclaimedPerShard)
+                }
+                reclaim.add(timeout: 1)
+                expirySweep = reclaim
+                acceptRetry = try LoopEvent.timer(on: base, repeating: false) { [unowned self] in self.resumeAccepting() }
+            } catch {
+                throw .eventLoop(error)
+            }
             listener = try listen(port: configuration.port, kind: .line)
             self.port = listener?.port ?? 0
             if let port = configuration.memcachedPort {
@@ -132,7 +109,7 @@ public final class Server: @unchecked Sendable {
                 memcachedPort = memcachedListener?.port
             }
         } catch {
-            listener = nil
+            freeEvents()
             stopWorkers()
             throw error
         }
@@ -142,7 +119,7 @@ public final class Server: @unchecked Sendable {
         let host = configuration.host
         do {
             return try Listener(
-                loop: loop, host: host, port: port, backlog: 1024,
+                loop: loops[0].base, host: host, port: port, backlog: 1024,
                 accepted: { [unowned self] fd in self.accepted(fd, kind: kind) },
                 failed: { [unowned self] error in self.acceptFailed(error) })
         } catch {
@@ -161,22 +138,20 @@ public final class Server: @unchecked Sendable {
         pool.join()
     }
 
+    /// Every C event goes before its event_base does.
+    private func freeEvents() {
+        signalEvents = []
+        expirySweep = nil
+        acceptRetry = nil
+        listener = nil
+        memcachedListener = nil
+        for loop in loops { loop.freeEvents() }
+    }
+
     deinit {
         pool.shutdown(.discardPending)
         pool.join()
-        // Every C event goes before the event_base (`loop`) does.
-        for connection in registry.values {
-            connection.free()
-            Socket.close(connection.fd)
-        }
-        signalEvents = []
-        idleSweep = nil
-        expirySweep = nil
-        acceptRetry = nil
-        graceTimer = nil
-        wakeEvent = nil
-        listener = nil
-        memcachedListener = nil
+        freeEvents()
     }
 
     /// Stops gracefully when one of `signals` arrives (SIGINT, SIGTERM): see ``shutdown()``.
@@ -184,7 +159,7 @@ public final class Server: @unchecked Sendable {
     public func stopOnSignals(_ signals: [Int32]) throws(ServerError) {
         for number in signals {
             do {
-                signalEvents.append(try LoopEvent.signal(on: loop, number) { [unowned self] in
+                signalEvents.append(try LoopEvent.signal(on: loops[0].base, number) { [unowned self] in
                     self.logger.info("signal \(number): shutting down")
                     self.beginShutdown()
                 })
@@ -194,19 +169,26 @@ public final class Server: @unchecked Sendable {
         }
     }
 
-    /// Runs the loop on the calling thread until a shutdown has closed every
-    /// connection, then joins the workers.
+    /// Runs the loops, each on a thread of its own (`loop-<n>`), until a shutdown has
+    /// closed every connection; then joins the workers. The calling thread waits.
     public func run() {
         logger.info("listening on \(configuration.host):\(port)", metadata: [
-            "workers": "\(configuration.workers)", "backend": "\(loop.backend)",
-            "max-connections": "\(configuration.maxConnections)"])
+            "workers": "\(configuration.workers)", "loops": "\(configuration.loops)",
+            "backend": "\(loops[0].base.backend)", "max-connections": "\(configuration.maxConnections)"])
         if let memcachedPort {
             logger.info("memcached protocol listening on \(configuration.host):\(memcachedPort)")
         }
-        while !loopDone {
-            loop.runOnce()
-            flushReady()
+        var threads: [PosixThread] = []
+        for loop in loops {
+            do {
+                threads.append(try PosixThread(name: "loop-\(loop.index)") { loop.run() })
+            } catch {
+                // No thread for it: run it here, after the others (a shutdown still ends it).
+                logger.error("cannot start loop-\(loop.index): \(error); running it on the calling thread")
+                loop.run()
+            }
         }
+        for thread in threads { thread.join() }
         pool.shutdown(.drain)
         pool.join()
         // The signal events stay until `deinit`: freeing them would give SIGINT and
@@ -220,12 +202,39 @@ public final class Server: @unchecked Sendable {
     /// returns. Safe from any thread.
     public func shutdown() {
         shutdownRequested.store(true, ordering: .sequentiallyConsistent)
-        closeQueue.wakeup.wake()
+        loops[0].inbox.wakeup.wake()
     }
 
     var isStopping: Bool { lifecycle.load(ordering: .relaxed) == .stopping }
 
-    // MARK: Loop thread: connections
+    // MARK: Workers
+
+    /// From a loop: queue its ready connections, under one lock.
+    func submit(_ ready: [Connection]) {
+        do {
+            try pool.submit(contentsOf: ready, indexedJob: { $0.serveJob })
+        } catch {
+            logger.error("worker pool refused connections: \(error)")
+        }
+    }
+
+    /// From a worker: the request budget was spent; back of the queue.
+    func requeue(_ connection: Connection) {
+        do {
+            try pool.submit(indexed: connection.serveJob)
+        } catch {
+            // Only after shutdown, when the pool has stopped: close instead.
+            connection.state.store(.closed, ordering: .releasing)
+            connection.owner.inbox.push(closing: connection)
+        }
+    }
+
+    /// The job pool worker `worker` runs for a queued connection.
+    func serve(_ connection: Connection, on worker: Int) {
+        workers[worker].serve(connection)
+    }
+
+    // MARK: Loop 0: accepting
 
     private func accepted(_ fd: Int32, kind: ProtocolKind) {
         guard lifecycle.load(ordering: .relaxed) == .running else {
@@ -247,123 +256,17 @@ public final class Server: @unchecked Sendable {
         }
         rejecting = false
         Socket.setNoDelay(fd)
-        nextConnectionID += 1
-        let connection: Connection
-        do {
-            connection = try Connection(
-                fd: fd, id: nextConnectionID, kind: kind, now: clock.seconds(), core: self, loop: loop)
-        } catch {
-            logger.error("cannot watch a new connection: \(error)")
-            Socket.close(fd)
-            return
-        }
-        connection.add()
-        registry[fd] = connection
+        // Counted here, so that --max-connections holds while the socket is on its way.
         counters.connectionsCurrent.add(1, ordering: .relaxed)
         counters.connectionsTotal.add(1, ordering: .relaxed)
-        if logger.logLevel <= .debug {
-            logger.debug("connection opened", metadata: ["connection": "\(connection.id)", "fd": "\(fd)"])
+        let loop = loops[nextLoop]
+        nextLoop = (nextLoop + 1) % loops.count
+        if loop.index == 0 {
+            loop.adopt(fd, kind: kind)
+        } else {
+            loop.inbox.push(accepted: fd, kind: kind)
         }
     }
-
-    /// The connection's event fired (on the loop thread).
-    func connectionReady(_ connection: Connection, peerClosed: Bool) {
-        if peerClosed {
-            // Before the state is read, and both sequentially consistent: whichever
-            // worker runs this connection next, or runs it now and must look again,
-            // sees the flag after its own `running` store.
-            connection.peerHungUp.store(true, ordering: .sequentiallyConsistent)
-        }
-        var state = connection.state.load(ordering: .sequentiallyConsistent)
-        while true {
-            switch state {
-            case .idle:
-                let (done, seen) = connection.state.compareExchange(
-                    expected: .idle, desired: .queued, ordering: .sequentiallyConsistent)
-                if done {
-                    ready.append(connection)
-                    return
-                }
-                state = seen
-            case .running:
-                let (done, seen) = connection.state.compareExchange(
-                    expected: .running, desired: .dirty, ordering: .sequentiallyConsistent)
-                if done { return }
-                state = seen
-            case .queued, .dirty, .closed:
-                return
-            }
-        }
-    }
-
-    /// End of a loop iteration: queue every connection made ready, under one lock.
-    private func flushReady() {
-        guard !ready.isEmpty else { return }
-        do {
-            try pool.submit(contentsOf: ready, indexedJob: { $0.serveJob })
-        } catch {
-            logger.error("worker pool refused connections: \(error)")
-        }
-        ready.removeAll(keepingCapacity: true)
-    }
-
-    /// The eventfd fired: connections to close, or a shutdown request.
-    private func woken() {
-        closeQueue.drain(into: &closing)
-        for connection in closing { free(connection) }
-        closing.removeAll(keepingCapacity: true)
-        if shutdownRequested.load(ordering: .sequentiallyConsistent) && lifecycle.load(ordering: .relaxed) == .running {
-            logger.info("shutting down")
-            beginShutdown()
-        }
-        checkStopped()
-    }
-
-    /// Frees a `closed` connection: its event, its fd, its registry entry.
-    private func free(_ connection: Connection) {
-        connection.free()  // no callback for it runs afterwards
-        Socket.close(connection.fd)
-        registry[connection.fd] = nil
-        counters.connectionsCurrent.subtract(1, ordering: .relaxed)
-        if acceptPaused { resumeAccepting() }  // an fd just came free
-    }
-
-    /// From a worker: the request budget was spent; back of the queue.
-    func requeue(_ connection: Connection) {
-        do {
-            try pool.submit(indexed: connection.serveJob)
-        } catch {
-            // Only after shutdown, when the pool has stopped: close instead.
-            connection.state.store(.closed, ordering: .releasing)
-            closeQueue.push(connection)
-        }
-    }
-
-    /// The job pool worker `worker` runs for a queued connection.
-    func serve(_ connection: Connection, on worker: Int) {
-        workers[worker].serve(connection)
-    }
-
-    private func closeIdleConnections() {
-        let now = clock.seconds()
-        let timeout = configuration.idleTimeoutSeconds
-        for connection in registry.values where now - connection.lastActive.load(ordering: .relaxed) >= timeout {
-            if closeIfIdle(connection) {
-                logger.debug("idle timeout", metadata: ["connection": "\(connection.id)"])
-            }
-        }
-        checkStopped()
-    }
-
-    /// Closes `connection` from the loop if no worker has it.
-    @discardableResult
-    private func closeIfIdle(_ connection: Connection) -> Bool {
-        let (done, _) = connection.state.compareExchange(expected: .idle, desired: .closed, ordering: .acquiringAndReleasing)
-        if done { free(connection) }
-        return done
-    }
-
-    // MARK: Loop thread: accepting under fd pressure
 
     private func acceptFailed(_ error: SystemError) {
         guard [EMFILE, ENFILE, ENOBUFS, ENOMEM].contains(error.errno) else {
@@ -376,7 +279,13 @@ public final class Server: @unchecked Sendable {
         logger.warning("out of file descriptors (\(error.reason)): pausing accept until one frees")
         listener?.disable()
         memcachedListener?.disable()
+        // Loops other than 0 free descriptors without telling it: the timer retries.
         acceptRetry?.add(timeout: 0.1)
+    }
+
+    /// On loop 0: it freed a descriptor.
+    func fileDescriptorFreed() {
+        if acceptPaused { resumeAccepting() }
     }
 
     private func resumeAccepting() {
@@ -387,32 +296,24 @@ public final class Server: @unchecked Sendable {
         memcachedListener?.enable()
     }
 
-    // MARK: Loop thread: shutdown
+    // MARK: Loop 0: shutdown
 
-    private func beginShutdown() {
-        guard lifecycle.load(ordering: .relaxed) == .running else { return }
-        lifecycle.store(.stopping, ordering: .relaxed)
-        listener = nil  // stop accepting at once; closes the listening sockets
-        memcachedListener = nil
-        idleSweep = nil
-        // Give every idle connection one more turn: a worker runs what it has sent
-        // and closes it. Busy ones close at the end of their turn.
-        for connection in registry.values {
-            connectionReady(connection, peerClosed: false)
+    /// On loop 0: a ``shutdown()`` call woke it.
+    func checkShutdownRequest() {
+        if shutdownRequested.load(ordering: .sequentiallyConsistent) && lifecycle.load(ordering: .relaxed) == .running {
+            logger.info("shutting down")
+            beginShutdown()
         }
-        // Replies a client will not read must not hold the shutdown for ever.
-        graceTimer = try? LoopEvent.timer(on: loop, repeating: false) {
-            [unowned self] in
-            for connection in self.registry.values { self.closeIfIdle(connection) }
-            self.checkStopped()
-        }
-        graceTimer?.add(timeout: Double(configuration.shutdownGraceSeconds))
-        checkStopped()
     }
 
-    private func checkStopped() {
-        if lifecycle.load(ordering: .relaxed) == .stopping && registry.isEmpty {
-            loopDone = true
-        }
+    /// On loop 0: stop accepting at once, then every loop closes its connections once
+    /// what they sent has run.
+    private func beginShutdown() {
+        guard lifecycle.load(ordering: .relaxed) == .running else { return }
+        lifecycle.store(.stopping, ordering: .sequentiallyConsistent)
+        listener = nil  // closes the listening sockets
+        memcachedListener = nil
+        for loop in loops.dropFirst() { loop.inbox.wakeup.wake() }
+        loops[0].beginShutdown()
     }
 }

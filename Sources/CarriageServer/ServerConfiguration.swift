@@ -15,6 +15,10 @@ public struct ServerConfiguration: Sendable {
     public var maxItemSize = 1 << 20
     /// Worker threads; defaults to the number of online cores.
     public var workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
+    /// Loop threads, each with its own event base and share of the connections. By
+    /// default one per 4 cores: a loop spends about a third of the CPU per request that the
+    /// workers do (README, "How far it scales"), so one loop feeds about 3 workers' cores.
+    public var loops = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) / 4)
     /// Open client connections at most; one more gets `BUSY too many connections`.
     public var maxConnections = 10_000
     /// Seconds a connection may stay silent before it is closed; 0 = never.
@@ -45,6 +49,7 @@ public struct ServerConfiguration: Sendable {
         }
         try check((1...(1 << 30) - 1).contains(maxItemSize), "--max-item-size must be 1 byte to 1GiB - 1 (got \(maxItemSize))")
         try check((1...1024).contains(workers), "--workers must be 1 to 1024 (got \(workers))")
+        try check((1...64).contains(loops), "--loops must be 1 to 64 (got \(loops))")
         try check((1...1_000_000).contains(maxConnections), "--max-connections must be 1 to 1000000 (got \(maxConnections))")
         try check(idleTimeoutSeconds >= 0, "--idle-timeout must be 0 (never) or more seconds (got \(idleTimeoutSeconds))")
         try check((1...(64 << 20)).contains(maxLineBytes), "--max-line-bytes must be 1 to 67108864 (got \(maxLineBytes))")

@@ -9,15 +9,23 @@ final class ServerCounters: Sendable {
         let count = Atomic<Int>(0)
     }
 
+    /// One loop's open connections (`loop.<n>.connections`): written by that loop only.
+    final class LoopConnections: Sendable {
+        let count = Atomic<Int>(0)
+    }
+
     /// Indexed by worker; each on its own heap object, so workers do not share a line.
     let requestsPerWorker: [WorkerRequests]
+    /// Indexed by loop.
+    let connectionsPerLoop: [LoopConnections]
     let connectionsCurrent = Atomic<Int>(0)
     let connectionsTotal = Atomic<Int>(0)
     let connectionsRejected = Atomic<Int>(0)
     /// Times accepting was paused because the process ran out of file descriptors.
     let listenDisabled = Atomic<Int>(0)
 
-    init(workers: Int) {
+    init(workers: Int, loops: Int) {
         requestsPerWorker = (0..<workers).map { _ in WorkerRequests() }
+        connectionsPerLoop = (0..<loops).map { _ in LoopConnections() }
     }
 }

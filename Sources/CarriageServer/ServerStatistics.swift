@@ -43,6 +43,10 @@ struct ServerStatistics: ServerEnvironment {
         for (index, count) in perWorker.enumerated() {
             stats.append(("worker.\(index).requests", count))
         }
+        stats.append(("loops", counters.connectionsPerLoop.count))
+        for (index, loop) in counters.connectionsPerLoop.enumerated() {
+            stats.append(("loop.\(index).connections", loop.count.load(ordering: .relaxed)))
+        }
         return stats
     }
 }

@@ -32,6 +32,9 @@ struct Carriaged: ParsableCommand {
     @Option(help: "Worker threads (default: the number of cores).")
     var workers = defaults.workers
 
+    @Option(help: "Loop threads, each watching its share of the connections (default: 1 per 4 cores).")
+    var loops = defaults.loops
+
     @Option(name: .customLong("max-connections"), help: "Open connections at most; more get 'BUSY too many connections'.")
     var maxConnections = defaults.maxConnections
 
@@ -104,6 +107,7 @@ struct Carriaged: ParsableCommand {
         configuration.memcachedPort = memcachedPort
         configuration.maxItemSize = maxItemSize.bytes
         configuration.workers = workers
+        configuration.loops = loops
         configuration.maxConnections = maxConnections
         configuration.idleTimeoutSeconds = idleTimeout
         configuration.maxLineBytes = maxLineBytes

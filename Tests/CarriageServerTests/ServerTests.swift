@@ -17,6 +17,8 @@ final class ServerTests: XCTestCase {
             configuration.port = 0
             configuration.workers = workers
             configuration.maxConnections = 200
+            // CARRIAGE_TEST_LOOPS: scripts/test.sh runs these with 3 loops too.
+            configuration.loops = ProcessInfo.processInfo.environment["CARRIAGE_TEST_LOOPS"].flatMap(Int.init) ?? 1
             server = try Server(configuration: configuration, logger: Logger(label: "test"))
             Thread.detachNewThread { [server, stopped] in
                 server.run()

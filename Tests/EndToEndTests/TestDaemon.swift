@@ -23,6 +23,8 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
     let exit: ExitWatch
 
     var pid: Int32 { process.processIdentifier }
+    /// Loop threads it runs.
+    let loops: Int
 
     /// Starts `carriaged --host 127.0.0.1 --port 0 <arguments>` and waits for its
     /// `listening on` line.
@@ -30,6 +32,12 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
     init(_ arguments: [String] = [], workers: Int = 2, launcher: [String] = [],
          file: StaticString = #filePath, line: UInt = #line) throws {
         let binary = productsDirectory().appendingPathComponent("carriaged").path
+        // CARRIAGE_TEST_LOOPS runs every daemon with that many loops (scripts/test.sh does 3).
+        var arguments = arguments
+        if let loops = ProcessInfo.processInfo.environment["CARRIAGE_TEST_LOOPS"], !arguments.contains("--loops") {
+            arguments += ["--loops", loops]
+        }
+        self.loops = arguments.firstIndex(of: "--loops").flatMap { Int(arguments[$0 + 1]) } ?? 1
         let command = launcher + [binary, "--host", "127.0.0.1", "--port", "0", "--workers", "\(workers)"] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())

@@ -1,0 +1,223 @@
+import CarriagePosix
+import Glibc
+import Logging
+import Synchronization
+
+/// One loop thread (`loop-<n>`): its libevent base, the connections it watches, and
+/// their hand-off to the one shared ``WorkerPool``.
+///
+/// The loop's thread is the only caller of libevent for its base and its connections.
+/// Loop 0 also accepts, and deals each new socket to a loop in turn; another loop gets it
+/// through its ``LoopInbox``. A ready connection is queued to the pool once
+/// (`idle -> queued`), in one batch per loop iteration; a worker hands a finished one
+/// back through the inbox of the loop that owns it.
+///
+/// `@unchecked Sendable`: the loop-only state below is touched only on the loop's
+/// thread; what workers use is immutable, atomic, or locked (the inbox, the pool).
+final class ServerLoop: @unchecked Sendable {
+    let index: Int
+    unowned let server: Server
+    let base: EventLoop
+    let inbox: LoopInbox
+    /// Open connections on this loop (`loop.<n>.connections`).
+    let connections: ServerCounters.LoopConnections
+
+    // --- The loop thread's alone. ---
+    private var registry: [Int32: Connection] = [:]
+    /// Connections made ready this loop iteration, queued in one batch at its end.
+    private var ready: [Connection] = []
+    private var closing: [Connection] = []
+    private var accepted: [(fd: Int32, kind: ProtocolKind)] = []
+    private var nextConnectionID: Int
+    private var wakeEvent: LoopEvent?
+    private var idleSweep: LoopEvent?
+    private var graceTimer: LoopEvent?
+    private var stopping = false
+    private var done = false
+
+    init(index: Int, server: Server, configuration: ServerConfiguration) throws(ServerError) {
+        self.index = index
+        self.server = server
+        self.connections = server.counters.connectionsPerLoop[index]
+        // Connection ids stay unique across loops: loop i of n gives i, i + n, ...
+        self.nextConnectionID = index
+        do {
+            inbox = try LoopInbox(capacity: configuration.maxConnections)
+        } catch {
+            throw .system(error)
+        }
+        do {
+            // Edge-triggered events and EV_CLOSED are what the connection lifecycle needs.
+            base = try EventLoop(requiring: [.edgeTriggered, .earlyClose])
+        } catch {
+            throw .eventLoop(error)
+        }
+        ready.reserveCapacity(configuration.maxConnections)
+        closing.reserveCapacity(configuration.maxConnections)
+        accepted.reserveCapacity(configuration.maxConnections)
+        do {
+            wakeEvent = try LoopEvent.readable(on: base, fd: inbox.wakeup.fd) { [unowned self] in self.woken() }
+            if configuration.idleTimeoutSeconds > 0 {
+                let sweep = try LoopEvent.timer(on: base, repeating: true) { [unowned self] in self.closeIdleConnections() }
+                sweep.add(timeout: 1)
+                idleSweep = sweep
+            }
+        } catch {
+            throw .eventLoop(error)
+        }
+    }
+
+    /// Frees every C event before the base goes (the server's deinit, after the loops ran).
+    func freeEvents() {
+        for connection in registry.values {
+            connection.free()
+            Socket.close(connection.fd)
+        }
+        registry = [:]
+        idleSweep = nil
+        graceTimer = nil
+        wakeEvent = nil
+    }
+
+    /// Runs the loop on the calling thread until a shutdown has closed all its connections.
+    func run() {
+        while !done {
+            base.runOnce()
+            flushReady()
+        }
+    }
+
+    // MARK: Connections
+
+    /// Watches a socket accepted for this loop (on this loop's thread).
+    func adopt(_ fd: Int32, kind: ProtocolKind) {
+        guard !stopping else {
+            Socket.close(fd)
+            server.counters.connectionsCurrent.subtract(1, ordering: .relaxed)
+            return
+        }
+        let connection: Connection
+        do {
+            connection = try Connection(
+                fd: fd, id: nextConnectionID, kind: kind, now: server.clock.seconds(), owner: self, loop: base)
+        } catch {
+            server.logger.error("cannot watch a new connection: \(error)")
+            Socket.close(fd)
+            server.counters.connectionsCurrent.subtract(1, ordering: .relaxed)
+            return
+        }
+        nextConnectionID += server.loops.count
+        connection.add()
+        registry[fd] = connection
+        connections.count.add(1, ordering: .relaxed)
+        if server.logger.logLevel <= .debug {
+            server.logger.debug("connection opened", metadata: [
+                "connection": "\(connection.id)", "fd": "\(fd)", "loop": "\(index)"])
+        }
+    }
+
+    /// The connection's event fired (on the loop thread).
+    func connectionReady(_ connection: Connection, peerClosed: Bool) {
+        if peerClosed {
+            // Before the state is read, and both sequentially consistent: whichever
+            // worker runs this connection next, or runs it now and must look again,
+            // sees the flag after its own `running` store.
+            connection.peerHungUp.store(true, ordering: .sequentiallyConsistent)
+        }
+        var state = connection.state.load(ordering: .sequentiallyConsistent)
+        while true {
+            switch state {
+            case .idle:
+                let (done, seen) = connection.state.compareExchange(
+                    expected: .idle, desired: .queued, ordering: .sequentiallyConsistent)
+                if done {
+                    ready.append(connection)
+                    return
+                }
+                state = seen
+            case .running:
+                let (done, seen) = connection.state.compareExchange(
+                    expected: .running, desired: .dirty, ordering: .sequentiallyConsistent)
+                if done { return }
+                state = seen
+            case .queued, .dirty, .closed:
+                return
+            }
+        }
+    }
+
+    /// End of a loop iteration: queue every connection made ready, under one lock.
+    private func flushReady() {
+        guard !ready.isEmpty else { return }
+        server.submit(ready)
+        ready.removeAll(keepingCapacity: true)
+    }
+
+    /// The eventfd fired: connections to free or to watch, or a shutdown.
+    private func woken() {
+        inbox.drain(closing: &closing, accepted: &accepted)
+        for connection in closing { free(connection) }
+        closing.removeAll(keepingCapacity: true)
+        for socket in accepted { adopt(socket.fd, kind: socket.kind) }
+        accepted.removeAll(keepingCapacity: true)
+        if index == 0 { server.checkShutdownRequest() }
+        if server.isStopping && !stopping { beginShutdown() }
+        checkStopped()
+    }
+
+    /// Frees a `closed` connection: its event, its fd, its registry entry.
+    private func free(_ connection: Connection) {
+        connection.free()  // no callback for it runs afterwards
+        Socket.close(connection.fd)
+        registry[connection.fd] = nil
+        connections.count.subtract(1, ordering: .relaxed)
+        server.counters.connectionsCurrent.subtract(1, ordering: .relaxed)
+        if index == 0 { server.fileDescriptorFreed() }
+    }
+
+    private func closeIdleConnections() {
+        let now = server.clock.seconds()
+        let timeout = server.configuration.idleTimeoutSeconds
+        for connection in registry.values where now - connection.lastActive.load(ordering: .relaxed) >= timeout {
+            if closeIfIdle(connection) {
+                server.logger.debug("idle timeout", metadata: ["connection": "\(connection.id)"])
+            }
+        }
+        checkStopped()
+    }
+
+    /// Closes `connection` from the loop if no worker has it.
+    @discardableResult
+    private func closeIfIdle(_ connection: Connection) -> Bool {
+        let (done, _) = connection.state.compareExchange(expected: .idle, desired: .closed, ordering: .acquiringAndReleasing)
+        if done { free(connection) }
+        return done
+    }
+
+    // MARK: Shutdown
+
+    /// This loop's part of a shutdown: every idle connection gets one more turn (a worker
+    /// runs what it has sent and closes it); busy ones close at the end of their turn.
+    func beginShutdown() {
+        guard !stopping else { return }
+        stopping = true
+        idleSweep = nil
+        for connection in registry.values {
+            connectionReady(connection, peerClosed: false)
+        }
+        // Replies a client will not read must not hold the shutdown for ever.
+        graceTimer = try? LoopEvent.timer(on: base, repeating: false) { [unowned self] in
+            for connection in self.registry.values { self.closeIfIdle(connection) }
+            self.checkStopped()
+        }
+        graceTimer?.add(timeout: Double(server.configuration.shutdownGraceSeconds))
+        checkStopped()
+    }
+
+    private func checkStopped() {
+        if stopping && registry.isEmpty {
+            done = true
+            base.stop()
+        }
+    }
+}

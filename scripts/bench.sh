@@ -18,6 +18,8 @@
 #   --items N         items M1 stores (default 1000000)
 #   --fill N          items M2 stores (default 6000000)
 #   --tool-threads N  carriage-load threads (default 1)
+#   --loops N         carriaged's --loops (default: its own, 1 per 4 cores)
+#   --pin CPU         run the servers pinned to that one CPU (taskset), the tool unpinned
 #   --memcaslap       also run memcached's own load tool (memcaslap, libmemcached-tools)
 #                     against memcached and carriaged's memcached port, 10 s each, and
 #                     print its figures beside ours
@@ -78,6 +80,8 @@ scenarios="S1,S2,S3,S4,S5,S6"
 tool_threads=1
 baseline=""
 memcaslap_run=0
+loops=""
+pin=""
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 die() { echo "bench: $*" >&2; exit 2; }
@@ -95,6 +99,8 @@ while [ $# -gt 0 ]; do
         --tool-threads) tool_threads="${2:-}"; shift 2 ;;
         --baseline) baseline="${2:-}"; shift 2 ;;
         --memcaslap) memcaslap_run=1; shift ;;
+        --loops) loops="${2:-}"; shift 2 ;;
+        --pin) pin="${2:-}"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) die "unknown argument '$1' (see --help)" ;;
     esac
@@ -105,6 +111,10 @@ done
 [[ "$items" =~ ^[1-9][0-9]*$ ]] || die "--items must be a positive integer"
 [[ "$fill" =~ ^[1-9][0-9]*$ ]] || die "--fill must be a positive integer"
 [[ "$tool_threads" =~ ^[1-9][0-9]*$ ]] || die "--tool-threads must be a positive integer"
+[ -z "$loops" ] || [[ "$loops" =~ ^[1-9][0-9]*$ ]] || die "--loops must be a positive integer"
+[ -z "$pin" ] || [[ "$pin" =~ ^[0-9]+$ ]] || die "--pin must be a CPU number"
+pinned=()
+[ -n "$pin" ] && pinned=(taskset -c "$pin")
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 cd "$root"
@@ -201,11 +211,12 @@ start_server() {
             local binary="$bin/carriaged"
             [ "$name" = baseline ] && binary="$baseline_bin"
             local memory=(--max-memory 8GiB)
+            [ -n "$loops" ] && [ "$name" = carriaged ] && memory+=(--loops "$loops")
             [ -n "$bounded" ] && memory=(--max-memory "${bound_mib}MiB" --eviction lru)
             # The baseline may predate --memcached-port.
             local memcached_port=(--memcached-port 0)
             [ "$name" = baseline ] && ! "$binary" --help 2>&1 | grep -q memcached-port && memcached_port=()
-            "$binary" --host 127.0.0.1 --port 0 --workers "$cores" --max-connections 20000 \
+            "${pinned[@]}" "$binary" --host 127.0.0.1 --port 0 --workers "$cores" --max-connections 20000 \
                 --idle-timeout 0 "${memory[@]}" "${memcached_port[@]}" 2>"$work/$name.log" &
             pid_of[$name]=$!
             wait_ready "$name" "grep -q 'listening on' '$work/$name.log'"
@@ -219,7 +230,7 @@ start_server() {
             [ "$(id -u)" -eq 0 ] && user=(-u root)
             local megabytes=1024
             [ -n "$bounded" ] && megabytes=$bound_mib
-            memcached -l 127.0.0.1 -p "$port" -U 0 -t "$cores" -c 20000 -m "$megabytes" "${user[@]}" >"$work/memcached.log" 2>&1 &
+            "${pinned[@]}" memcached -l 127.0.0.1 -p "$port" -U 0 -t "$cores" -c 20000 -m "$megabytes" "${user[@]}" >"$work/memcached.log" 2>&1 &
             pid_of[memcached]=$!
             port_of[memcached]=$port
             proto_of[memcached]=memcached
@@ -230,7 +241,7 @@ start_server() {
             port="$(free_port)"
             local bound=()
             [ -n "$bounded" ] && bound=(--maxmemory "${bound_mib}mb" --maxmemory-policy allkeys-lru)
-            redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 "${bound[@]}" \
+            "${pinned[@]}" redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no --maxclients 20000 "${bound[@]}" \
                 --daemonize no --protected-mode no --logfile "$work/redis.log" >/dev/null 2>&1 &
             pid_of[redis]=$!
             port_of[redis]=$port
@@ -285,6 +296,17 @@ describe() {
 }
 
 cpu_ticks() { awk '{ sub(/.*\) /, ""); print $12 + $13 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+# CPU ticks of the threads of $1 whose name starts with $2 (loop-, worker-).
+thread_ticks() {
+    local total=0 task name ticks
+    for task in /proc/"$1"/task/*; do
+        name="$(cat "$task/comm" 2>/dev/null)" || continue
+        [[ "$name" == "$2"* ]] || continue
+        ticks="$(awk '{ sub(/.*\) /, ""); print $12 + $13 }' "$task/stat" 2>/dev/null)" || continue
+        total=$((total + ${ticks:-0}))
+    done
+    echo "$total"
+}
 rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$1/status" 2>/dev/null || echo 0; }
 json_field() {  # $1 = key, $2 = file: a number field of carriage-load's JSON
     sed -n "s/.*\"$1\":\\(-\\{0,1\\}[0-9.]*\\).*/\\1/p" "$2" | head -1
@@ -320,7 +342,7 @@ IFS=, read -r -a scenario_list <<<"$scenarios"
 for s in "${scenario_list[@]}"; do
     [[ "$s" =~ ^(S[1-6]|M[12]|K[125])$ ]] || die "unknown scenario '$s' (S1 to S6, K1, K2, K5, M1, M2)"
 done
-printf 'rep\tscenario\tserver\trequests\trps\tp50_us\tp99_us\terrors\tseconds\tserver_cpu_s\ttool_cpu_s\trss_before_kib\trss_max_kib\n' >"$raw_file"
+printf 'rep\tscenario\tserver\trequests\trps\tp50_us\tp99_us\terrors\tseconds\tserver_cpu_s\ttool_cpu_s\trss_before_kib\trss_max_kib\tloop_cpu_s\tworker_cpu_s\n' >"$raw_file"
 
 run_one() {  # $1 = rep, $2 = scenario, $3 = server
     local rep=$1 s=$2 name=$3 pid="${pid_of[$3]}"
@@ -339,6 +361,9 @@ run_one() {  # $1 = rep, $2 = scenario, $3 = server
     local before_ticks after_ticks rss_before rss_max=0 rss tool_pid status=0
     rss_before="$(rss_kib "$pid")"
     before_ticks="$(cpu_ticks "$pid")"
+    local loop_before worker_before
+    loop_before="$(thread_ticks "$pid" loop-)"
+    worker_before="$(thread_ticks "$pid" worker-)"
     local length=(--duration "$duration")
     [[ "$s" == M[12] ]] && length=()  # a count of requests, not a duration
     "$load" --host 127.0.0.1 --port "$port" --protocol "$proto" \
@@ -351,6 +376,9 @@ run_one() {  # $1 = rep, $2 = scenario, $3 = server
     done
     wait "$tool_pid" || status=$?
     after_ticks="$(cpu_ticks "$pid")"
+    local loop_cpu worker_cpu
+    loop_cpu="$(awk -v a="$loop_before" -v b="$(thread_ticks "$pid" loop-)" -v t="$clk_tck" 'BEGIN { printf "%.3f", (b - a) / t }')"
+    worker_cpu="$(awk -v a="$worker_before" -v b="$(thread_ticks "$pid" worker-)" -v t="$clk_tck" 'BEGIN { printf "%.3f", (b - a) / t }')"
     rss="$(rss_kib "$pid")"  # a short run can end before the first sample
     [ "${rss:-0}" -gt "$rss_max" ] && rss_max=$rss
     if [ "$status" -ge 2 ] || [ ! -s "$work/run.json" ]; then
@@ -360,11 +388,11 @@ run_one() {  # $1 = rep, $2 = scenario, $3 = server
     [ "$status" -eq 0 ] || echo "bench: $s against $name counted errors: $(head -3 "$work/run.err" | tr '\n' ' ')" >&2
     local server_cpu
     server_cpu="$(awk -v a="$before_ticks" -v b="$after_ticks" -v t="$clk_tck" 'BEGIN { printf "%.3f", (b - a) / t }')"
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$s" "$name" \
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$rep" "$s" "$name" \
         "$(json_field requests "$work/run.json")" "$(json_field requests_per_second "$work/run.json")" \
         "$(json_field p50 "$work/run.json")" "$(json_field p99 "$work/run.json")" \
         "$(json_field errors "$work/run.json")" "$(json_field duration_s "$work/run.json")" \
-        "$server_cpu" "$(json_field cpu_seconds "$work/run.json")" "$rss_before" "$rss_max" >>"$raw_file"
+        "$server_cpu" "$(json_field cpu_seconds "$work/run.json")" "$rss_before" "$rss_max" "$loop_cpu" "$worker_cpu" >>"$raw_file"
     printf 'bench: rep %s %-3s %-10s %12s req/s  p99 %9s us  errors %s\n' "$rep" "$s" "$name" \
         "$(json_field requests_per_second "$work/run.json")" "$(json_field p99 "$work/run.json")" \
         "$(json_field errors "$work/run.json")" >&2
@@ -413,7 +441,7 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
     echo "medians of $reps rep(s), ${duration} s per run, interleaved; carriage-load threads: $tool_threads; servers: ${active[*]}"
     for name in "${active[@]}"; do
         case "$name" in
-            carriaged) echo "  carriaged: --workers $cores --max-connections 20000 --idle-timeout 0 --max-memory 8GiB" ;;
+            carriaged) echo "  carriaged: --workers $cores --max-connections 20000 --idle-timeout 0 --max-memory 8GiB${loops:+ --loops $loops}${pin:+ (pinned to CPU $pin)}" ;;
             baseline) echo "  baseline: carriaged at $baseline (${rev:0:10}), the same flags" ;;
             memcached) echo "  memcached $(memcached -V 2>/dev/null | awk '{ print $2 }'): -t $cores -c 20000 -m 1024" ;;
             redis) echo "  redis $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'): --save '' --appendonly no --maxclients 20000" ;;
@@ -449,6 +477,7 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
         add(k SUBSEP "srv100k", srv); add(k SUBSEP "tool100k", tool)
         add(k SUBSEP "srvpct", ($9 > 0) ? $10 / $9 * 100 : 0); add(k SUBSEP "toolpct", ($9 > 0) ? $11 / $9 * 100 : 0)
         add(k SUBSEP "rss", $13); add(k SUBSEP "rssdelta", $13 - $12)
+        if ($4 > 0 && $14 + $15 > 0) { add(k SUBSEP "loopus", $14 / $4 * 1e6); add(k SUBSEP "workerus", $15 / $4 * 1e6) }
         seen[k] = 1
     }
     END {
@@ -479,11 +508,27 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
             }
             if (line != "") printf "  %-31s%s\n", title[s], line
         }
+        header = 0
+        for (i = 1; i <= nsc; i++) {
+            for (j = 1; j <= ns; j++) {
+                k = sc[i] SUBSEP sv[j]
+                if (!((k SUBSEP "loopus") in values) || values[k SUBSEP "loopus"] == "") continue
+                if (!header) {
+                    print ""
+                    print "carriaged threads, CPU per request (from /proc/PID/task/*/stat), and the loops ceiling it gives:"
+                    printf "  %-31s %-10s %9s %11s %6s %16s %14s\n", "scenario", "server", "loop us", "workers us", "loops", "loops saturate", "measured req/s"
+                    header = 1
+                }
+                lu = median(values[k SUBSEP "loopus"]); wu = median(values[k SUBSEP "workerus"])
+                printf "  %-31s %-10s %9.2f %11.2f %6d %16.0f %14.0f\n", title[sc[i]], sv[j], lu, wu, LOOPS, (lu > 0 ? LOOPS * 1e6 / lu : 0), rps[sc[i], sv[j]]
+            }
+        }
+        if (header) print "  loops saturate: requests/s at which the loop threads are all busy (loops x 1 / loop us); a prediction, not a measurement"
         memory("M1", "M1 memory: (highest server RSS during the fill - RSS before) / items stored:", "per item", ITEMS, "%7.1f")
         memory("S4", "S4 memory: highest server RSS during the run, and (that - RSS before) / connections opened:", "per idle connection", IDLE + 50, "%7.0f")
         print ""
         print "srv% / tool%: CPU seconds over wall seconds (100% = one core); " CORES " cores shared by server and tool."
-    }' IDLE="$idle" ITEMS="$items" CORES="$cores" "$raw_file"
+    }' IDLE="$idle" ITEMS="$items" CORES="$cores" LOOPS="${loops:-$(( cores / 4 > 0 ? cores / 4 : 1 ))}" "$raw_file"
     if [ -s "$work/m2.tsv" ]; then
         echo
         echo "M2 bounded cache: ${bound_mib} MiB with LRU eviction, $fill distinct items stored once each (medians):"

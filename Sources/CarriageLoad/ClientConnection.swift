@@ -74,8 +74,8 @@ final class ClientConnection {
                 writeEvent.reassign(fd: fd)
             } else {
                 // unowned(unsafe): this connection owns the events and frees them first.
-                readEvent = try LoopEvent(loop: driver.loop, fd: fd, events: [.read, .persist]) { [unowned(unsafe) self] in self.handle($0) }
-                writeEvent = try LoopEvent(loop: driver.loop, fd: fd, events: .write) { [unowned(unsafe) self] in self.handle($0) }
+                readEvent = try CallbackEvent(loop: driver.loop, fd: fd, events: [.read, .persist]) { [unowned(unsafe) self] in self.handle($0) }
+                writeEvent = try CallbackEvent(loop: driver.loop, fd: fd, events: .write) { [unowned(unsafe) self] in self.handle($0) }
             }
         } catch {
             Socket.close(fd)

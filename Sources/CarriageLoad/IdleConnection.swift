@@ -38,8 +38,8 @@ final class IdleConnection {
         }
         do {
             // unowned(unsafe): this connection owns the events and frees them first.
-            readEvent = try LoopEvent(loop: driver.loop, fd: fd, events: [.read, .persist]) { [unowned(unsafe) self] _ in self.dropped() }
-            connectEvent = try LoopEvent(loop: driver.loop, fd: fd, events: .write) { [unowned(unsafe) self] _ in self.connectEnded() }
+            readEvent = try CallbackEvent(loop: driver.loop, fd: fd, events: [.read, .persist]) { [unowned(unsafe) self] _ in self.dropped() }
+            connectEvent = try CallbackEvent(loop: driver.loop, fd: fd, events: .write) { [unowned(unsafe) self] _ in self.connectEnded() }
         } catch {
             finish(connectError: SystemError(call: "event_new", errno: ENOMEM))
             return

@@ -4,10 +4,13 @@ import Glibc
 /// One libevent event on an ``EventLoop``: a timer, a signal, or a descriptor to watch.
 /// It owns its C event: made in `init`, freed in ``free()`` or `deinit`, on every path.
 ///
-/// Closure-based: the handler given to `init` runs on the loop thread each time the
-/// event fires. A type that has one event per object and many objects (the server's
-/// connections) subclasses it instead and overrides ``fired(_:)``: the event then costs
-/// no closure and no object beside its owner.
+/// A subclass overrides ``fired(_:)``, which runs on the loop thread each time the event
+/// fires: a type with one event per object and many objects (the server's connections)
+/// is such a subclass, so its event costs one pointer beside its own fields. For a
+/// closure instead, use ``CallbackEvent`` (timers, signals, a few descriptors).
+///
+/// The loop must outlive the event: whoever owns the event keeps its ``EventLoop``
+/// (``CallbackEvent`` keeps it itself).
 ///
 /// Context pointer: `passUnretained(self)`. The C event lives inside this object and is
 /// freed before the object goes, so the pointer never outlives what it names.
@@ -29,10 +32,7 @@ open class LoopEvent {
     }
 
     // Connections subclass this type, so its fields are a per-connection cost: what
-    // libevent keeps (the events, a timer's interval) is not kept again here.
-    /// Kept alive while this event is: its base must outlive the C event.
-    private let loop: EventLoop
-    private let handler: ((Events) -> Void)?
+    // libevent keeps (the events, the base, a timer's interval) is not kept again here.
     /// The C event; nil once freed.
     private var handle: OpaquePointer?
 
@@ -47,10 +47,7 @@ open class LoopEvent {
     }
 
     /// An event on `fd` (-1 for a timer), not yet pending: call ``add(timeout:)``.
-    /// A subclass passes no handler and overrides ``fired(_:)``.
-    public init(loop: EventLoop, fd: Int32, events: Events, handler: ((Events) -> Void)? = nil) throws(EventLoopError) {
-        self.loop = loop
-        self.handler = handler
+    public init(loop: EventLoop, fd: Int32, events: Events) throws(EventLoopError) {
         // passUnretained: see the type's comment.
         let context = Unmanaged.passUnretained(self).toOpaque()
         let made = events.contains(.signal)
@@ -64,10 +61,8 @@ open class LoopEvent {
         free()
     }
 
-    /// Called on the loop thread when the event fires; runs the handler.
-    open func fired(_ events: Events) {
-        handler?(events)
-    }
+    /// Called on the loop thread when the event fires.
+    open func fired(_ events: Events) {}
 
     /// Makes the event pending (again). With `timeout`, it also fires that many seconds
     /// from now; a persistent timer then fires every `timeout` seconds.
@@ -93,7 +88,7 @@ open class LoopEvent {
     public final func reassign(fd: Int32) {
         guard let handle else { return }
         _ = event_del(handle)
-        _ = event_assign(handle, loop.base, fd, event_get_events(handle), Self.trampoline, Unmanaged.passUnretained(self).toOpaque())
+        _ = event_assign(handle, event_get_base(handle), fd, event_get_events(handle), Self.trampoline, Unmanaged.passUnretained(self).toOpaque())
     }
 
     /// Frees the C event now (it never fires again); later calls do nothing.
@@ -111,7 +106,7 @@ extension LoopEvent {
     /// `seconds`, and every `seconds` after that if `repeating`.
     package static func timer(on loop: EventLoop, repeating: Bool,
                               _ handler: @escaping () -> Void) throws(EventLoopError) -> LoopEvent {
-        try LoopEvent(loop: loop, fd: -1, events: repeating ? .persist : []) { _ in handler() }
+        try CallbackEvent(loop: loop, fd: -1, events: repeating ? .persist : []) { _ in handler() }
     }
 
     /// A persistent signal event, pending at once; `handler` runs on the loop thread
@@ -119,7 +114,7 @@ extension LoopEvent {
     /// and it puts back the one it found when the event is freed.
     package static func signal(on loop: EventLoop, _ number: Int32,
                                _ handler: @escaping () -> Void) throws(EventLoopError) -> LoopEvent {
-        let event = try LoopEvent(loop: loop, fd: number, events: [.signal, .persist]) { _ in handler() }
+        let event = try CallbackEvent(loop: loop, fd: number, events: [.signal, .persist]) { _ in handler() }
         event.add()
         return event
     }
@@ -127,7 +122,7 @@ extension LoopEvent {
     /// A persistent, level-triggered read event on `fd`, pending at once.
     package static func readable(on loop: EventLoop, fd: Int32,
                                  _ handler: @escaping () -> Void) throws(EventLoopError) -> LoopEvent {
-        let event = try LoopEvent(loop: loop, fd: fd, events: [.read, .persist]) { _ in handler() }
+        let event = try CallbackEvent(loop: loop, fd: fd, events: [.read, .persist]) { _ in handler() }
         event.add()
         return event
     }

@@ -94,7 +94,7 @@ final class ConnectionWorker: @unchecked Sendable {
     }
 
     private func turn(_ c: Connection) -> Outcome {
-        let now = core.clock.seconds()
+        let now = Int32(truncatingIfNeeded: core.clock.seconds())
         if c.lastActive.load(ordering: .relaxed) != now { c.lastActive.store(now, ordering: .relaxed) }
         while true {
             if !c.output.isEmpty {
@@ -133,8 +133,8 @@ final class ConnectionWorker: @unchecked Sendable {
                 if !flushOut(c) { return c.output.isEmpty ? .close : .handBack }
             case .read(let count, let short):
                 // memcached: the rest of a refused data block is dropped unread.
-                let start = min(count, c.discardRemaining)
-                c.discardRemaining -= start
+                let start = min(count, Int(c.discardRemaining))
+                c.discardRemaining -= Int32(start)
                 if start == count { continue }
                 if c.input.isEmpty {
                     keepUnrun(run(readBuffer[start..<count], c), of: readBuffer[start..<count], in: c)
@@ -222,7 +222,7 @@ final class ConnectionWorker: @unchecked Sendable {
             case .discard(let consumed, let remaining):
                 countRequest()
                 start += consumed
-                c.discardRemaining = remaining
+                c.discardRemaining = Int32(remaining)
             case .quit:
                 countRequest()
                 c.closeAfterFlush = true

@@ -23,12 +23,14 @@ final class ServerLoop: @unchecked Sendable {
     let connections: ServerCounters.LoopConnections
 
     // --- The loop thread's alone. ---
-    private var registry: [Int32: Connection] = [:]
+    /// Open connections by fd: fds are small and dense, so an array is the cheapest map.
+    private var registry: [Connection?] = []
+    private var registered = 0
     /// Connections made ready this loop iteration, queued in one batch at its end.
     private var ready: [Connection] = []
     private var closing: [Connection] = []
     private var accepted: [(fd: Int32, kind: ProtocolKind)] = []
-    private var nextConnectionID: Int
+    private var nextConnectionID: UInt32
     private var wakeEvent: LoopEvent?
     private var idleSweep: LoopEvent?
     private var graceTimer: LoopEvent?
@@ -40,7 +42,7 @@ final class ServerLoop: @unchecked Sendable {
         self.server = server
         self.connections = server.counters.connectionsPerLoop[index]
         // Connection ids stay unique across loops: loop i of n gives i, i + n, ...
-        self.nextConnectionID = index
+        self.nextConnectionID = UInt32(index)
         do {
             inbox = try LoopInbox(capacity: configuration.maxConnections)
         } catch {
@@ -69,11 +71,11 @@ final class ServerLoop: @unchecked Sendable {
 
     /// Frees every C event before the base goes (the server's deinit, after the loops ran).
     func freeEvents() {
-        for connection in registry.values {
+        for case let connection? in registry {
             connection.free()
             Socket.close(connection.fd)
         }
-        registry = [:]
+        registry = []
         idleSweep = nil
         graceTimer = nil
         wakeEvent = nil
@@ -106,9 +108,12 @@ final class ServerLoop: @unchecked Sendable {
             server.counters.connectionsCurrent.subtract(1, ordering: .relaxed)
             return
         }
-        nextConnectionID += server.loops.count
+        nextConnectionID &+= UInt32(server.loops.count)
         connection.add()
-        registry[fd] = connection
+        let slot = Int(fd)
+        if slot >= registry.count { registry.append(contentsOf: repeatElement(nil, count: slot + 1 - registry.count)) }
+        registry[slot] = connection
+        registered += 1
         connections.count.add(1, ordering: .relaxed)
         if server.logger.logLevel <= .debug {
             server.logger.debug("connection opened", metadata: [
@@ -169,7 +174,8 @@ final class ServerLoop: @unchecked Sendable {
     private func free(_ connection: Connection) {
         connection.free()  // no callback for it runs afterwards
         Socket.close(connection.fd)
-        registry[connection.fd] = nil
+        registry[Int(connection.fd)] = nil
+        registered -= 1
         connections.count.subtract(1, ordering: .relaxed)
         server.counters.connectionsCurrent.subtract(1, ordering: .relaxed)
         if index == 0 { server.fileDescriptorFreed() }
@@ -178,7 +184,7 @@ final class ServerLoop: @unchecked Sendable {
     private func closeIdleConnections() {
         let now = server.clock.seconds()
         let timeout = server.configuration.idleTimeoutSeconds
-        for connection in registry.values where now - connection.lastActive.load(ordering: .relaxed) >= timeout {
+        for case let connection? in registry where now - Int(connection.lastActive.load(ordering: .relaxed)) >= timeout {
             if closeIfIdle(connection) {
                 server.logger.debug("idle timeout", metadata: ["connection": "\(connection.id)"])
             }
@@ -202,12 +208,12 @@ final class ServerLoop: @unchecked Sendable {
         guard !stopping else { return }
         stopping = true
         idleSweep = nil
-        for connection in registry.values {
+        for case let connection? in registry {
             connectionReady(connection, peerClosed: false)
         }
         // Replies a client will not read must not hold the shutdown for ever.
         graceTimer = try? LoopEvent.timer(on: base, repeating: false) { [unowned self] in
-            for connection in self.registry.values { self.closeIfIdle(connection) }
+            for case let connection? in self.registry { self.closeIfIdle(connection) }
             self.checkStopped()
         }
         graceTimer?.add(timeout: Double(server.configuration.shutdownGraceSeconds))
@@ -215,7 +221,7 @@ final class ServerLoop: @unchecked Sendable {
     }
 
     private func checkStopped() {
-        if stopping && registry.isEmpty {
+        if stopping && registered == 0 {
             done = true
             base.stop()
         }

@@ -63,7 +63,7 @@ final class EventLoopTests: XCTestCase {
         XCTAssertEqual(pipe(&fds), 0)
         defer { close(fds[0]); close(fds[1]) }
         var seen: [LoopEvent.Events] = []
-        let event = try LoopEvent(loop: loop, fd: fds[0], events: [.read, .persist]) { events in
+        let event = try CallbackEvent(loop: loop, fd: fds[0], events: [.read, .persist]) { events in
             seen.append(events)
             loop.stop()
         }
@@ -88,7 +88,7 @@ final class EventLoopTests: XCTestCase {
         XCTAssertEqual(pipe(&second), 0)
         defer { for fd in first + second { close(fd) } }
         var seen: [LoopEvent.Events] = []
-        let event = try LoopEvent(loop: loop, fd: first[0], events: [.read, .persist]) { events in
+        let event = try CallbackEvent(loop: loop, fd: first[0], events: [.read, .persist]) { events in
             seen.append(events)
             loop.stop()
         }

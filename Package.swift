@@ -8,6 +8,10 @@ let package = Package(
         .executable(name: "carriaged", targets: ["carriaged"]),
         .executable(name: "carriage-load", targets: ["CarriageLoad"]),
         .executable(name: "carriage-pool-bench", targets: ["PoolBenchmark"]),
+        // libFuzzer targets: build and run them with scripts/fuzz.sh (they need
+        // -sanitize=fuzzer and -parse-as-library; a plain build makes them as stubs).
+        .executable(name: "fuzz-memcached", targets: ["FuzzMemcached"]),
+        .executable(name: "fuzz-line-protocol", targets: ["FuzzLineProtocol"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -57,6 +61,9 @@ let package = Package(
             ]
         ),
         .executableTarget(name: "PoolBenchmark", dependencies: ["WorkerPool", "CarriagePosix"]),
+        .target(name: "FuzzSupport", dependencies: ["CarriageProtocol"]),
+        .executableTarget(name: "FuzzMemcached", dependencies: ["CarriageProtocol", "CarriageStore", "FuzzSupport"]),
+        .executableTarget(name: "FuzzLineProtocol", dependencies: ["CarriageProtocol", "CarriageStore", "FuzzSupport"]),
         .testTarget(name: "WorkerPoolTests", dependencies: ["WorkerPool"]),
         .testTarget(name: "CarriagePosixTests", dependencies: ["CarriagePosix"]),
         // Helpers the store's and the protocol's tests share (no XCTest in it).

@@ -169,6 +169,16 @@ public final class Server: @unchecked Sendable {
         }
     }
 
+    /// Runs `action` on loop 0's thread each time `number` arrives (instead of its default
+    /// action). Call before ``run()``.
+    public func onSignal(_ number: Int32, _ action: @escaping () -> Void) throws(ServerError) {
+        do {
+            signalEvents.append(try LoopEvent.signal(on: loops[0].base, number, action))
+        } catch {
+            throw .eventLoop(error)
+        }
+    }
+
     /// Runs the loops, each on a thread of its own (`loop-<n>`), until a shutdown has
     /// closed every connection; then joins the workers. The calling thread waits.
     public func run() {

@@ -69,13 +69,12 @@ struct Carriaged: ParsableCommand {
 
     func run() throws {
         var daemonizer = daemon ? Daemonizer.detach(logFile: logFile) : nil
-        if !daemon, let logFile {
+        let log = logFile.map { LogFile(path: $0, takesStandardOutput: daemon) }
+        if !daemon, let log {
             do {
-                let fd = try Descriptor.open(logFile, O_WRONLY | O_CREAT | O_APPEND)
-                dup2(fd, 2)
-                Descriptor.close(fd)
+                try log.open()
             } catch {
-                Self.fail(DaemonError.logFile(path: logFile, error), &daemonizer)
+                Self.fail(DaemonError.logFile(path: log.path, error), &daemonizer)
             }
         }
         let level = logLevel
@@ -118,6 +117,20 @@ struct Carriaged: ParsableCommand {
         do {
             server = try Server(configuration: configuration, logger: logger)
             try server.stopOnSignals([SIGINT, SIGTERM])
+            // SIGHUP (logrotate, a closing terminal) reopens --log-file and is otherwise
+            // harmless; SIGUSR1 and SIGUSR2 are logged and do nothing.
+            try server.onSignal(SIGHUP) {
+                guard let log else { return logger.info("SIGHUP: no --log-file to reopen; nothing to do") }
+                do throws(SystemError) {
+                    try log.open()
+                    logger.info("SIGHUP: reopened --log-file \(log.path)")
+                } catch {
+                    logger.error("SIGHUP: cannot reopen --log-file \(log.path): \(error.reason); still writing to the old file")
+                }
+            }
+            for number in [SIGUSR1, SIGUSR2] {
+                try server.onSignal(number) { logger.info("signal \(number): carriaged defines no action for it; ignored") }
+            }
         } catch {
             Self.fail(error, &daemonizer)
         }

@@ -165,4 +165,50 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(daemon.stderrText.range(of: #"worker=worker-[01].*connection closed"#, options: .regularExpression) != nil,
                       daemon.stderrText)
     }
+
+    /// Polls `path` until it contains `text` (a file has nothing to await), at most `timeout` s.
+    private func awaitFile(_ path: String, containing text: String, timeout: Double = 10) -> String? {
+        let deadline = Date(timeIntervalSinceNow: timeout)
+        repeat {
+            if let content = try? String(contentsOfFile: path, encoding: .utf8), content.contains(text) { return content }
+            usleep(20_000)
+        } while Date() < deadline
+        return nil
+    }
+
+    /// SIGHUP after logrotate moved the log: the daemon writes to a new file at the path;
+    /// SIGUSR1 and SIGUSR2 are logged and change nothing.
+    func testSighupReopensTheLogFileAndUsr1Usr2AreHarmless() throws {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("carriage-hup-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: directory) }
+        let log = directory.appendingPathComponent("carriaged.log").path
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["--port", "0", "--log-file", log, "--log-level", "debug"]
+        let exit = ExitWatch(process)
+        try process.run()
+        defer { if !exit.hasExited { kill(process.processIdentifier, SIGKILL) } }
+        let started = try XCTUnwrap(awaitFile(log, containing: "listening on"), "no start-up line in the log")
+        let portText = try XCTUnwrap(started.range(of: #"listening on [^ \n]+:([0-9]+)"#, options: .regularExpression).map { started[$0] })
+        let port = try XCTUnwrap(Int(portText[portText.index(after: portText.lastIndex(of: ":")!)...]))
+
+        try FileManager.default.moveItem(atPath: log, toPath: log + ".1")  // what logrotate does
+        kill(process.processIdentifier, SIGHUP)
+        XCTAssertNotNil(awaitFile(log, containing: "SIGHUP: reopened --log-file"), "no new log file after SIGHUP")
+        let client = try LineClient(port: port)
+        XCTAssertEqual(try client.request("PING"), "OK PONG")
+        XCTAssertNotNil(awaitFile(log, containing: "connection opened"), "the new file gets the log")
+        let rotated = try String(contentsOfFile: log + ".1", encoding: .utf8)
+        XCTAssertFalse(rotated.contains("connection opened"), "the rotated file gets nothing more")
+
+        for number in [SIGUSR1, SIGUSR2] {
+            kill(process.processIdentifier, number)
+            XCTAssertNotNil(awaitFile(log, containing: "signal \(number): carriaged defines no action for it; ignored"))
+            XCTAssertEqual(try client.request("PING"), "OK PONG")
+        }
+        kill(process.processIdentifier, SIGTERM)
+        XCTAssertTrue(exit.wait(timeout: 20))
+        XCTAssertEqual(process.terminationStatus, 0)
+    }
 }

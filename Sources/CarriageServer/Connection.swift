@@ -46,6 +46,10 @@ final class Connection: LoopEvent, @unchecked Sendable {
     /// Close once `output` is flushed (after `QUIT`, `ERR line too long`, or EOF; the
     /// running worker's).
     var closeAfterFlush = false
+    /// The server closes it while the client may still be sending: its loop drains before
+    /// closing (``LingeringCloses``), so the last reply is not lost to a reset. Set by
+    /// whoever closes it (worker or loop), read by the loop when it frees it.
+    var lingers = false
 
     /// Made on the loop thread at accept; not pending until the loop adds it.
     init(fd: Int32, id: UInt32, kind: ProtocolKind, now: Int, owner: ServerLoop, loop: EventLoop) throws(EventLoopError) {

@@ -66,6 +66,7 @@ final class ConnectionWorker: @unchecked Sendable {
             var outcome = turn(connection)
             if outcome == .handBack && core.isStopping && connection.output.isEmpty {
                 outcome = .close  // shutting down: what was received has run
+                connection.lingers = true
             }
             switch outcome {
             case .close:
@@ -226,9 +227,11 @@ final class ConnectionWorker: @unchecked Sendable {
             case .quit:
                 countRequest()
                 c.closeAfterFlush = true
+                c.lingers = true
                 return .closing
             case .lineTooLong:
                 c.closeAfterFlush = true
+                c.lingers = true
                 return .closing
             }
             if requestsThisTurn >= requestsPerTurn || out.count >= outputHighWater {
@@ -262,6 +265,7 @@ final class ConnectionWorker: @unchecked Sendable {
             countRequest()
             if processor.execute(line: line, output: &out) == .close {
                 c.closeAfterFlush = true
+                c.lingers = true
                 return .closing
             }
             if requestsThisTurn >= requestsPerTurn || out.count >= outputHighWater {
@@ -302,6 +306,7 @@ final class ConnectionWorker: @unchecked Sendable {
     private func lineTooLong(_ c: Connection) {
         out.append(static: Reply.lineTooLong)
         c.closeAfterFlush = true
+        c.lingers = true
     }
 
     // MARK: Output

@@ -256,7 +256,8 @@ public final class Server: @unchecked Sendable {
             case .line: Socket.sendNotice(fd, Reply.tooManyConnections)
             case .memcached: Socket.sendNotice(fd, MemcachedReply.tooManyConnections)
             }
-            Socket.close(fd)
+            // Drained before it is closed, so the client reads BUSY instead of a reset.
+            loops[0].lingering.close(fd)
             counters.connectionsRejected.add(1, ordering: .relaxed)
             if !rejecting {
                 rejecting = true

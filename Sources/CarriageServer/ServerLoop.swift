@@ -19,6 +19,8 @@ final class ServerLoop: @unchecked Sendable {
     unowned let server: Server
     let base: EventLoop
     let inbox: LoopInbox
+    /// Sockets closed gracefully (``LingeringCloses``); the loop's thread only.
+    let lingering: LingeringCloses
     /// Open connections on this loop (`loop.<n>.connections`).
     let connections: ServerCounters.LoopConnections
 
@@ -54,11 +56,13 @@ final class ServerLoop: @unchecked Sendable {
         } catch {
             throw .eventLoop(error)
         }
+        lingering = LingeringCloses(base: base, capacity: 1024)
         ready.reserveCapacity(configuration.maxConnections)
         closing.reserveCapacity(configuration.maxConnections)
         accepted.reserveCapacity(configuration.maxConnections)
         do {
             wakeEvent = try LoopEvent.readable(on: base, fd: inbox.wakeup.fd) { [unowned self] in self.woken() }
+            lingering.whenEmpty = { [unowned self] in self.checkStopped() }
             if configuration.idleTimeoutSeconds > 0 {
                 let sweep = try LoopEvent.timer(on: base, repeating: true) { [unowned self] in self.closeIdleConnections() }
                 sweep.add(timeout: 1)
@@ -76,6 +80,7 @@ final class ServerLoop: @unchecked Sendable {
             Socket.close(connection.fd)
         }
         registry = []
+        lingering.closeAll()
         idleSweep = nil
         graceTimer = nil
         wakeEvent = nil
@@ -173,7 +178,11 @@ final class ServerLoop: @unchecked Sendable {
     /// Frees a `closed` connection: its event, its fd, its registry entry.
     private func free(_ connection: Connection) {
         connection.free()  // no callback for it runs afterwards
-        Socket.close(connection.fd)
+        if connection.lingers && !connection.peerHungUp.load(ordering: .relaxed) {
+            lingering.close(connection.fd)
+        } else {
+            Socket.close(connection.fd)
+        }
         registry[Int(connection.fd)] = nil
         registered -= 1
         connections.count.subtract(1, ordering: .relaxed)
@@ -196,7 +205,10 @@ final class ServerLoop: @unchecked Sendable {
     @discardableResult
     private func closeIfIdle(_ connection: Connection) -> Bool {
         let (done, _) = connection.state.compareExchange(expected: .idle, desired: .closed, ordering: .acquiringAndReleasing)
-        if done { free(connection) }
+        if done {
+            connection.lingers = true
+            free(connection)
+        }
         return done
     }
 
@@ -221,7 +233,7 @@ final class ServerLoop: @unchecked Sendable {
     }
 
     private func checkStopped() {
-        if stopping && registered == 0 {
+        if stopping && registered == 0 && lingering.isEmpty {
             done = true
             base.stop()
         }

@@ -17,8 +17,11 @@ final class Connection: LoopEvent, @unchecked Sendable {
     // Fields in this order pack into 72 bytes (an 80-byte malloc chunk): every byte here
     // is paid per connection.
     let fd: Int32
-    /// For logs; unique among the open connections (it wraps after 2^32).
-    let id: UInt32
+    /// Seconds (monotonic, since the server started) when the request now arriving began,
+    /// i.e. when a turn last left a partial request (or a dropped data block) behind; 0 for
+    /// none. The loop's sweep closes the connection `--request-timeout` seconds after it.
+    /// Written by the running worker, read by the loop.
+    let partialSince = Atomic<Int32>(0)
     /// Seconds (monotonic, since the server started) of the last turn; read by the loop's
     /// idle sweep. 32 bits: 68 years.
     let lastActive: Atomic<Int32>
@@ -52,9 +55,8 @@ final class Connection: LoopEvent, @unchecked Sendable {
     var lingers = false
 
     /// Made on the loop thread at accept; not pending until the loop adds it.
-    init(fd: Int32, id: UInt32, kind: ProtocolKind, now: Int, owner: ServerLoop, loop: EventLoop) throws(EventLoopError) {
+    init(fd: Int32, kind: ProtocolKind, now: Int, owner: ServerLoop, loop: EventLoop) throws(EventLoopError) {
         self.fd = fd
-        self.id = id
         self.kind = kind
         self.owner = owner
         self.lastActive = Atomic(Int32(truncatingIfNeeded: now))

@@ -136,7 +136,10 @@ final class ConnectionWorker: @unchecked Sendable {
                 // memcached: the rest of a refused data block is dropped unread.
                 let start = min(count, Int(c.discardRemaining))
                 c.discardRemaining -= Int32(start)
-                if start == count { continue }
+                if start == count {
+                    if c.discardRemaining == 0 { c.partialSince.store(0, ordering: .relaxed) }
+                    continue
+                }
                 if c.input.isEmpty {
                     keepUnrun(run(readBuffer[start..<count], c), of: readBuffer[start..<count], in: c)
                 } else {
@@ -197,7 +200,7 @@ final class ConnectionWorker: @unchecked Sendable {
             }
         } catch {
             // ECONNRESET and friends: the peer is gone.
-            core.logger.debug("read failed", metadata: ["connection": "\(c.id)", "error": "\(error)"])
+            core.logger.debug("read failed", metadata: ["connection": "\(c.fd)", "error": "\(error)"])
             return .failed
         }
     }
@@ -290,16 +293,28 @@ final class ConnectionWorker: @unchecked Sendable {
 
     /// Keeps in the connection what `run` left of `bytes`: a partial line, or lines.
     private func keepUnrun(_ result: RunResult, of bytes: ArraySlice<UInt8>, in c: Connection) {
+        var partial = c.discardRemaining > 0
         switch result {
         case .closing:
             c.input = []
         case .ranAll(let consumed):
-            if consumed < bytes.count { c.input = Array(bytes.dropFirst(consumed)) }
+            if consumed < bytes.count {
+                c.input = Array(bytes.dropFirst(consumed))
+                partial = true
+            }
         case .paused(let consumed):
             if consumed < bytes.count {
                 c.input = Array(bytes.dropFirst(consumed))
                 c.inputHasLines = true
             }
+        }
+        // --request-timeout counts from the turn that first left this request incomplete.
+        if partial {
+            if c.partialSince.load(ordering: .relaxed) == 0 {
+                c.partialSince.store(max(1, Int32(truncatingIfNeeded: core.clock.seconds())), ordering: .relaxed)
+            }
+        } else if c.partialSince.load(ordering: .relaxed) != 0 {
+            c.partialSince.store(0, ordering: .relaxed)
         }
     }
 
@@ -359,7 +374,7 @@ final class ConnectionWorker: @unchecked Sendable {
             }
             return .done
         } catch {
-            core.logger.debug("send failed", metadata: ["connection": "\(c.id)", "error": "\(error)"])
+            core.logger.debug("send failed", metadata: ["connection": "\(c.fd)", "error": "\(error)"])
             return .failed
         }
     }
@@ -371,7 +386,7 @@ final class ConnectionWorker: @unchecked Sendable {
         c.output = []
         c.state.store(.closed, ordering: .releasing)
         if core.logger.logLevel <= .debug {
-            core.logger.debug("connection closed", metadata: ["connection": "\(c.id)", "worker": "\(name)"])
+            core.logger.debug("connection closed", metadata: ["connection": "\(c.fd)", "worker": "\(name)"])
         }
         c.owner.inbox.push(closing: c)
     }

@@ -23,6 +23,10 @@ public struct ServerConfiguration: Sendable {
     public var maxConnections = 10_000
     /// Seconds a connection may stay silent before it is closed; 0 = never.
     public var idleTimeoutSeconds = 300
+    /// Seconds a request (its line, or a memcached data block) may take to arrive from its
+    /// first byte; longer and the connection is closed. 0 = never. Bounds what a client that
+    /// trickles bytes can hold, which the idle timeout (silence) does not see.
+    public var requestTimeoutSeconds = 30
     /// The longest request line accepted, LF excluded.
     public var maxLineBytes = 65_536
     /// The store's bound on its memory: slab pages, index and expiry queues.
@@ -51,6 +55,7 @@ public struct ServerConfiguration: Sendable {
         try check((1...1024).contains(workers), "--workers must be 1 to 1024 (got \(workers))")
         try check((1...64).contains(loops), "--loops must be 1 to 64 (got \(loops))")
         try check((1...1_000_000).contains(maxConnections), "--max-connections must be 1 to 1000000 (got \(maxConnections))")
+        try check(requestTimeoutSeconds >= 0, "--request-timeout must be 0 (never) or more seconds (got \(requestTimeoutSeconds))")
         try check(idleTimeoutSeconds >= 0, "--idle-timeout must be 0 (never) or more seconds (got \(idleTimeoutSeconds))")
         try check((1...(64 << 20)).contains(maxLineBytes), "--max-line-bytes must be 1 to 67108864 (got \(maxLineBytes))")
         try check(maxMemoryBytes >= 0, "--max-memory must not be negative")

@@ -32,7 +32,6 @@ final class ServerLoop: @unchecked Sendable {
     private var ready: [Connection] = []
     private var closing: [Connection] = []
     private var accepted: [(fd: Int32, kind: ProtocolKind)] = []
-    private var nextConnectionID: UInt32
     private var wakeEvent: LoopEvent?
     private var idleSweep: LoopEvent?
     private var graceTimer: LoopEvent?
@@ -43,8 +42,6 @@ final class ServerLoop: @unchecked Sendable {
         self.index = index
         self.server = server
         self.connections = server.counters.connectionsPerLoop[index]
-        // Connection ids stay unique across loops: loop i of n gives i, i + n, ...
-        self.nextConnectionID = UInt32(index)
         do {
             inbox = try LoopInbox(capacity: configuration.maxConnections)
         } catch {
@@ -63,7 +60,7 @@ final class ServerLoop: @unchecked Sendable {
         do {
             wakeEvent = try LoopEvent.readable(on: base, fd: inbox.wakeup.fd) { [unowned self] in self.woken() }
             lingering.whenEmpty = { [unowned self] in self.checkStopped() }
-            if configuration.idleTimeoutSeconds > 0 {
+            if configuration.idleTimeoutSeconds > 0 || configuration.requestTimeoutSeconds > 0 {
                 let sweep = try LoopEvent.timer(on: base, repeating: true) { [unowned self] in self.closeIdleConnections() }
                 sweep.add(timeout: 1)
                 idleSweep = sweep
@@ -106,14 +103,13 @@ final class ServerLoop: @unchecked Sendable {
         let connection: Connection
         do {
             connection = try Connection(
-                fd: fd, id: nextConnectionID, kind: kind, now: server.clock.seconds(), owner: self, loop: base)
+                fd: fd, kind: kind, now: server.clock.seconds(), owner: self, loop: base)
         } catch {
             server.logger.error("cannot watch a new connection: \(error)")
             Socket.close(fd)
             server.counters.connectionsCurrent.subtract(1, ordering: .relaxed)
             return
         }
-        nextConnectionID &+= UInt32(server.loops.count)
         connection.add()
         let slot = Int(fd)
         if slot >= registry.count { registry.append(contentsOf: repeatElement(nil, count: slot + 1 - registry.count)) }
@@ -122,7 +118,7 @@ final class ServerLoop: @unchecked Sendable {
         connections.count.add(1, ordering: .relaxed)
         if server.logger.logLevel <= .debug {
             server.logger.debug("connection opened", metadata: [
-                "connection": "\(connection.id)", "fd": "\(fd)", "loop": "\(index)"])
+                "connection": "\(fd)", "loop": "\(index)"])
         }
     }
 
@@ -190,12 +186,23 @@ final class ServerLoop: @unchecked Sendable {
         if index == 0 { server.fileDescriptorFreed() }
     }
 
+    /// Each second: closes connections silent for `--idle-timeout`, and those whose request
+    /// has not completed within `--request-timeout` of its first byte (a slow or trickling
+    /// client: the idle timeout sees only silence).
     private func closeIdleConnections() {
         let now = server.clock.seconds()
-        let timeout = server.configuration.idleTimeoutSeconds
-        for case let connection? in registry where now - Int(connection.lastActive.load(ordering: .relaxed)) >= timeout {
-            if closeIfIdle(connection) {
-                server.logger.debug("idle timeout", metadata: ["connection": "\(connection.id)"])
+        let idle = server.configuration.idleTimeoutSeconds
+        let request = server.configuration.requestTimeoutSeconds
+        for case let connection? in registry {
+            let since = Int(connection.partialSince.load(ordering: .relaxed))
+            if request > 0 && since != 0 && now - since >= request {
+                if closeIfIdle(connection) {
+                    server.logger.info("request timeout: closed connection \(connection.fd), its request still incomplete after \(request) s")
+                }
+            } else if idle > 0 && now - Int(connection.lastActive.load(ordering: .relaxed)) >= idle {
+                if closeIfIdle(connection) {
+                    server.logger.debug("idle timeout", metadata: ["connection": "\(connection.fd)"])
+                }
             }
         }
         checkStopped()

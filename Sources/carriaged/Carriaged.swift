@@ -41,6 +41,9 @@ struct Carriaged: ParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "Seconds before a silent connection is closed; 0 = never.")
     var idleTimeout = defaults.idleTimeoutSeconds
 
+    @Option(name: .customLong("request-timeout"), help: "Seconds a request line or data block may take from its first byte to its end; longer and the connection is closed. 0 = never.")
+    var requestTimeout = defaults.requestTimeoutSeconds
+
     @Option(name: .customLong("max-line-bytes"), help: "Longest request line, LF excluded; longer gets 'ERR line too long' and a close.")
     var maxLineBytes = defaults.maxLineBytes
 
@@ -109,6 +112,7 @@ struct Carriaged: ParsableCommand {
         configuration.loops = loops
         configuration.maxConnections = maxConnections
         configuration.idleTimeoutSeconds = idleTimeout
+        configuration.requestTimeoutSeconds = requestTimeout
         configuration.maxLineBytes = maxLineBytes
         configuration.maxMemoryBytes = maxMemory.bytes
         configuration.eviction = eviction

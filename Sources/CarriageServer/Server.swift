@@ -181,7 +181,12 @@ public final class Server: @unchecked Sendable {
 
     /// Runs the loops, each on a thread of its own (`loop-<n>`), until a shutdown has
     /// closed every connection; then joins the workers. The calling thread waits.
-    public func run() {
+    ///
+    /// - Returns: false when `--shutdown-timeout` cut requests short: workers are still
+    ///   running them, so the caller should exit the process now (this server cannot be
+    ///   released: that would wait for them).
+    @discardableResult
+    public func run() -> Bool {
         logger.info("listening on \(configuration.host):\(port)", metadata: [
             "workers": "\(configuration.workers)", "loops": "\(configuration.loops)",
             "backend": "\(loops[0].base.backend)", "max-connections": "\(configuration.maxConnections)"])
@@ -199,12 +204,18 @@ public final class Server: @unchecked Sendable {
             }
         }
         for thread in threads { thread.join() }
+        let cutShort = counters.connectionsCurrent.load(ordering: .relaxed)
+        if cutShort > 0 {
+            logger.warning("shutdown timeout (\(configuration.shutdownTimeoutSeconds) s): cut short \(cutShort) connection(s) whose requests were still running (workers busy: \(pool.stats.busy))")
+            return false
+        }
         pool.shutdown(.drain)
         pool.join()
         // The signal events stay until `deinit`: freeing them would give SIGINT and
         // SIGTERM back their default action, and a second Ctrl-C would kill the
         // process on its way out instead of being ignored.
         logger.info("stopped", metadata: ["connections_total": "\(counters.connectionsTotal.load(ordering: .relaxed))"])
+        return true
     }
 
     /// Asks the server to stop: it stops accepting at once, lets every request already

@@ -38,6 +38,11 @@ public struct ServerConfiguration: Sendable {
     public var requestsPerTurn = 256
     /// Seconds a shutdown waits for unsent replies to drain before it closes anyway.
     public var shutdownGraceSeconds = 10
+    /// Seconds a shutdown waits in all for running requests; then the connections still
+    /// busy are cut short and ``Server/run()`` returns anyway. 0 = wait for them. The
+    /// default is longer than any request but `SLEEP` should take, and shorter than
+    /// systemd's 90 s stop timeout, so the daemon exits by itself, logging what it cut.
+    public var shutdownTimeoutSeconds = 30
 
     public init() {}
 
@@ -55,6 +60,7 @@ public struct ServerConfiguration: Sendable {
         try check((1...1024).contains(workers), "--workers must be 1 to 1024 (got \(workers))")
         try check((1...64).contains(loops), "--loops must be 1 to 64 (got \(loops))")
         try check((1...1_000_000).contains(maxConnections), "--max-connections must be 1 to 1000000 (got \(maxConnections))")
+        try check(shutdownTimeoutSeconds >= 0, "--shutdown-timeout must be 0 (wait for running requests) or more seconds (got \(shutdownTimeoutSeconds))")
         try check(requestTimeoutSeconds >= 0, "--request-timeout must be 0 (never) or more seconds (got \(requestTimeoutSeconds))")
         try check(idleTimeoutSeconds >= 0, "--idle-timeout must be 0 (never) or more seconds (got \(idleTimeoutSeconds))")
         try check((1...(64 << 20)).contains(maxLineBytes), "--max-line-bytes must be 1 to 67108864 (got \(maxLineBytes))")

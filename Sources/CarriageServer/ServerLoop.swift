@@ -35,6 +35,7 @@ final class ServerLoop: @unchecked Sendable {
     private var wakeEvent: LoopEvent?
     private var idleSweep: LoopEvent?
     private var graceTimer: LoopEvent?
+    private var shutdownDeadline: LoopEvent?
     private var stopping = false
     private var done = false
 
@@ -80,6 +81,7 @@ final class ServerLoop: @unchecked Sendable {
         lingering.closeAll()
         idleSweep = nil
         graceTimer = nil
+        shutdownDeadline = nil
         wakeEvent = nil
     }
 
@@ -236,6 +238,16 @@ final class ServerLoop: @unchecked Sendable {
             self.checkStopped()
         }
         graceTimer?.add(timeout: Double(server.configuration.shutdownGraceSeconds))
+        // Requests still running then are cut short: the loop stops waiting for them.
+        let bound = server.configuration.shutdownTimeoutSeconds
+        if bound > 0 {
+            shutdownDeadline = try? LoopEvent.timer(on: base, repeating: false) { [unowned self] in
+                self.lingering.closeAll()
+                self.done = true
+                self.base.stop()
+            }
+            shutdownDeadline?.add(timeout: Double(bound))
+        }
         checkStopped()
     }
 

@@ -41,6 +41,9 @@ struct Carriaged: ParsableCommand {
     @Option(name: .customLong("idle-timeout"), help: "Seconds before a silent connection is closed; 0 = never.")
     var idleTimeout = defaults.idleTimeoutSeconds
 
+    @Option(name: .customLong("shutdown-timeout"), help: "Seconds a shutdown waits for running requests before it cuts them short and exits 0 anyway. 0 = wait for them.")
+    var shutdownTimeout = defaults.shutdownTimeoutSeconds
+
     @Option(name: .customLong("request-timeout"), help: "Seconds a request line or data block may take from its first byte to its end; longer and the connection is closed. 0 = never.")
     var requestTimeout = defaults.requestTimeoutSeconds
 
@@ -113,6 +116,7 @@ struct Carriaged: ParsableCommand {
         configuration.maxConnections = maxConnections
         configuration.idleTimeoutSeconds = idleTimeout
         configuration.requestTimeoutSeconds = requestTimeout
+        configuration.shutdownTimeoutSeconds = shutdownTimeout
         configuration.maxLineBytes = maxLineBytes
         configuration.maxMemoryBytes = maxMemory.bytes
         configuration.eviction = eviction
@@ -147,8 +151,10 @@ struct Carriaged: ParsableCommand {
             }
         }
         daemonizer?.ready("listening on \(host):\(server.port)")
-        server.run()
+        let finished = server.run()
         pid?.remove()
+        // Cut short by --shutdown-timeout: workers still run requests; leave without them.
+        if !finished { Glibc.exit(0) }
     }
 
     private static func fail(_ error: any Error, _ daemonizer: inout Daemonizer?) -> Never {

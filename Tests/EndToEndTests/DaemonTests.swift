@@ -211,4 +211,17 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(exit.wait(timeout: 20))
         XCTAssertEqual(process.terminationStatus, 0)
     }
+
+    /// SIGTERM while every worker runs a long request: after --shutdown-timeout the daemon
+    /// cuts them short, says so, and exits 0.
+    func testShutdownTimeoutCutsRunningRequestsShort() throws {
+        let daemon = try TestDaemon(["--shutdown-timeout", "1"])
+        let sleepers = [try daemon.connect(), try daemon.connect()]
+        for client in sleepers { try client.send("SLEEP 60000\n") }
+        XCTAssertTrue(daemon.awaitSleepingThreads(2))
+        let start = Date()
+        XCTAssertEqual(daemon.stop(), 0, daemon.stderrText)
+        XCTAssertLessThan(Date().timeIntervalSince(start), 10)
+        XCTAssertTrue(daemon.stderrText.contains("shutdown timeout (1 s): cut short 2 connection(s)"), daemon.stderrText)
+    }
 }

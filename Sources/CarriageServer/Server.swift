@@ -31,6 +31,7 @@ public final class Server: @unchecked Sendable {
     let processor: CommandProcessor
     let memcachedProcessor: MemcachedProcessor
     let counters: ServerCounters
+    private let statistics: ServerStatistics
     private let pool: WorkerPool
     private let lifecycle = Atomic<Lifecycle>(.running)
     private let shutdownRequested = Atomic<Bool>(false)
@@ -80,6 +81,7 @@ public final class Server: @unchecked Sendable {
             maxMemoryBytes: configuration.maxMemoryBytes, eviction: configuration.eviction,
             clock: StoreClock { [clock] in clock.seconds() })
         let environment = ServerStatistics(clock: clock, pool: pool, counters: counters)
+        statistics = environment
         processor = CommandProcessor(store: store, environment: environment)
         memcachedProcessor = MemcachedProcessor(
             store: store, environment: environment, maxLineBytes: configuration.maxLineBytes,
@@ -227,6 +229,13 @@ public final class Server: @unchecked Sendable {
     }
 
     var isStopping: Bool { lifecycle.load(ordering: .relaxed) == .stopping }
+
+    /// The server's own STATS lines (not the store's), as `name=value` pairs on one line:
+    /// read from atomics, so any thread can ask while every worker is busy (the daemon
+    /// logs it on SIGUSR1, when `STATS` itself would wait for a worker).
+    public func statisticsLine() -> String {
+        statistics.serverStats().map { "\($0.name)=\($0.value)" }.joined(separator: " ")
+    }
 
     // MARK: Workers
 

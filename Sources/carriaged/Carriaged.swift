@@ -126,7 +126,7 @@ struct Carriaged: ParsableCommand {
             server = try Server(configuration: configuration, logger: logger)
             try server.stopOnSignals([SIGINT, SIGTERM])
             // SIGHUP (logrotate, a closing terminal) reopens --log-file and is otherwise
-            // harmless; SIGUSR1 and SIGUSR2 are logged and do nothing.
+            // harmless.
             try server.onSignal(SIGHUP) {
                 guard let log else { return logger.info("SIGHUP: no --log-file to reopen; nothing to do") }
                 do throws(SystemError) {
@@ -136,9 +136,10 @@ struct Carriaged: ParsableCommand {
                     logger.error("SIGHUP: cannot reopen --log-file \(log.path): \(error.reason); still writing to the old file")
                 }
             }
-            for number in [SIGUSR1, SIGUSR2] {
-                try server.onSignal(number) { logger.info("signal \(number): carriaged defines no action for it; ignored") }
-            }
+            // SIGUSR1: the server's statistics, in the log, from the loop (never behind a
+            // busy worker, as `STATS` would be when every worker is blocked).
+            try server.onSignal(SIGUSR1) { [unowned server] in logger.info("SIGUSR1: stats \(server.statisticsLine())") }
+            try server.onSignal(SIGUSR2) { logger.info("signal \(SIGUSR2): carriaged defines no action for it; ignored") }
         } catch {
             Self.fail(error, &daemonizer)
         }

@@ -179,6 +179,7 @@ final class DaemonTests: XCTestCase {
     /// SIGHUP after logrotate moved the log: the daemon writes to a new file at the path;
     /// SIGUSR1 and SIGUSR2 are logged and change nothing.
     func testSighupReopensTheLogFileAndUsr1Usr2AreHarmless() throws {
+        // (SIGUSR1 logs the statistics, SIGUSR2 is logged and ignored.)
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("carriage-hup-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: directory) }
@@ -202,11 +203,12 @@ final class DaemonTests: XCTestCase {
         let rotated = try String(contentsOfFile: log + ".1", encoding: .utf8)
         XCTAssertFalse(rotated.contains("connection opened"), "the rotated file gets nothing more")
 
-        for number in [SIGUSR1, SIGUSR2] {
-            kill(process.processIdentifier, number)
-            XCTAssertNotNil(awaitFile(log, containing: "signal \(number): carriaged defines no action for it; ignored"))
-            XCTAssertEqual(try client.request("PING"), "OK PONG")
-        }
+        kill(process.processIdentifier, SIGUSR2)
+        XCTAssertNotNil(awaitFile(log, containing: "signal \(SIGUSR2): carriaged defines no action for it; ignored"))
+        XCTAssertEqual(try client.request("PING"), "OK PONG")
+        kill(process.processIdentifier, SIGUSR1)
+        XCTAssertNotNil(awaitFile(log, containing: "SIGUSR1: stats pid="))
+        XCTAssertEqual(try client.request("PING"), "OK PONG")
         kill(process.processIdentifier, SIGTERM)
         XCTAssertTrue(exit.wait(timeout: 20))
         XCTAssertEqual(process.terminationStatus, 0)
@@ -223,5 +225,30 @@ final class DaemonTests: XCTestCase {
         XCTAssertEqual(daemon.stop(), 0, daemon.stderrText)
         XCTAssertLessThan(Date().timeIntervalSince(start), 10)
         XCTAssertTrue(daemon.stderrText.contains("shutdown timeout (1 s): cut short 2 connection(s)"), daemon.stderrText)
+    }
+
+    /// With every worker blocked, STATS waits in the queue; SIGUSR1 still gets the server's
+    /// statistics into the log at once, showing the blocked workers and the queue.
+    func testSigusr1LogsStatisticsWhileEveryWorkerIsBlocked() throws {
+        let daemon = try TestDaemon(["--shutdown-timeout", "1"])
+        let sleepers = [try daemon.connect(), try daemon.connect()]
+        for client in sleepers { try client.send("SLEEP 60000\n") }
+        XCTAssertTrue(daemon.awaitSleepingThreads(2))
+        let waiting = try daemon.connect()
+        try waiting.send("STATS\n")  // queued behind the sleepers
+        // Each SIGUSR1 is one look; the loop may take the signal before it queues STATS.
+        var seen = false
+        for attempt in 1...50 where !seen {
+            kill(daemon.pid, SIGUSR1)
+            let marker = "SIGUSR1: stats"
+            let deadline = Date(timeIntervalSinceNow: 5)
+            while daemon.stderrText.components(separatedBy: marker).count - 1 < attempt && Date() < deadline {
+                _ = daemon.awaitLog(containing: "\u{0}", timeout: 0.05)  // wakes on each new log line
+            }
+            let last = daemon.stderrText.components(separatedBy: marker).last ?? ""
+            seen = last.contains("workers_busy=2") && last.contains("queue_depth=1")
+        }
+        XCTAssertTrue(seen, daemon.stderrText)
+        XCTAssertEqual(daemon.stop(), 0)
     }
 }

@@ -77,7 +77,11 @@ public final class MemcachedProcessor: Sendable {
         if command.equals("decr") { return arithmetic(&tokens, request, &output, decrement: true) }
         if command.equals("touch") { return touch(&tokens, request, &output) }
         if command.equals("flush_all") { return flushAll(&tokens, request, &output) }
-        if command.equals("version") { return request.reply(MemcachedReply.version, to: &output) }
+        if command.equals("version") {
+            output.append(static: "VERSION ")
+            output.append(static: MemcachedReply.versionNumber)
+            return request.reply("\r\n", to: &output)
+        }
         if command.equals("verbosity") {
             let count = tokens.remaining
             guard count == 1 || count == 2 else { return request.reply(MemcachedReply.error, to: &output) }
@@ -323,7 +327,9 @@ public final class MemcachedProcessor: Sendable {
         stat("pid", server["pid"] ?? 0)
         stat("uptime", server["uptime_seconds"] ?? 0)
         stat("time", environment.unixTime())
-        output.append(static: "STAT version 1.6.0-carriage\r\n")
+        output.append(static: "STAT version ")
+        output.append(static: MemcachedReply.versionNumber)
+        output.append(static: "\r\n")
         stat("pointer_size", 64)
         stat("curr_connections", server["connections_current"] ?? 0)
         stat("total_connections", server["connections_total"] ?? 0)

@@ -229,15 +229,13 @@ final class ConnectionWorker: @unchecked Sendable {
                 c.discardRemaining = Int32(remaining)
             case .quit:
                 countRequest()
-                c.closeAfterFlush = true
-                c.lingers = true
+                closeWhenFlushed(c)
                 return .closing
             case .lineTooLong:
-                c.closeAfterFlush = true
-                c.lingers = true
+                closeWhenFlushed(c)
                 return .closing
             }
-            if requestsThisTurn >= requestsPerTurn || out.count >= outputHighWater {
+            if turnIsFull {
                 return .paused(consumed: start - bytes.startIndex)
             }
         }
@@ -267,11 +265,10 @@ final class ConnectionWorker: @unchecked Sendable {
             }
             countRequest()
             if processor.execute(line: line, output: &out) == .close {
-                c.closeAfterFlush = true
-                c.lingers = true
+                closeWhenFlushed(c)
                 return .closing
             }
-            if requestsThisTurn >= requestsPerTurn || out.count >= outputHighWater {
+            if turnIsFull {
                 return .paused(consumed: start - bytes.startIndex)
             }
         }
@@ -320,8 +317,19 @@ final class ConnectionWorker: @unchecked Sendable {
 
     private func lineTooLong(_ c: Connection) {
         out.append(static: Reply.lineTooLong)
+        closeWhenFlushed(c)
+    }
+
+    /// The server closes `c` once its replies are sent (`QUIT`, a line too long), while
+    /// the client may still be sending: its loop drains it first (``LingeringCloses``).
+    private func closeWhenFlushed(_ c: Connection) {
         c.closeAfterFlush = true
         c.lingers = true
+    }
+
+    /// The turn's request budget is spent, or enough output waits: stop running requests.
+    private var turnIsFull: Bool {
+        requestsThisTurn >= requestsPerTurn || out.count >= outputHighWater
     }
 
     // MARK: Output

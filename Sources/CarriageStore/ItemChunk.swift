@@ -82,9 +82,6 @@ struct ItemChunk {
     /// Whether the chunk holds no item.
     var isFree: Bool { hashNext == .freeMarker }
 
-    /// Bytes the item takes.
-    var size: Int { Self.size(keyCount: keyCount, valueCount: valueCount) }
-
     var key: UnsafeRawBufferPointer {
         UnsafeRawBufferPointer(start: base + Self.headerSize, count: keyCount)
     }

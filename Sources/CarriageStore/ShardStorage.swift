@@ -271,12 +271,7 @@ struct ShardStorage {
         let length = DecimalInteger.length(of: result)
         let size = ItemChunk.size(keyCount: key.bytes.count, valueCount: length)
         if !old.isNone && fitsInPlace(old, size: size) {
-            let item = chunk(old)
-            bytesStored += length - item.valueCount
-            item.valueCount = length
-            item.writeValue(decimal: result)
-            item.cas = takeCAS()
-            touch(old)
+            rewriteInPlace(old, length: length) { $0.writeValue(decimal: result) }
             return .done(result)
         }
         let allocation = allocate(size: size, replacing: old)
@@ -368,12 +363,7 @@ struct ShardStorage {
         let length = DecimalInteger.length(ofUnsigned: result)
         let size = ItemChunk.size(keyCount: key.bytes.count, valueCount: length)
         if fitsInPlace(old, size: size) {
-            bytesStored += length - item.valueCount
-            item.valueCount = length
-            item.writeValue(unsigned: result)
-            item.cas = takeCAS()
-            touch(old)
-            return .done(.value(result, cas: item.cas))
+            return .done(.value(result, cas: rewriteInPlace(old, length: length) { $0.writeValue(unsigned: result) }))
         }
         let allocation = allocate(size: size, replacing: old)
         guard case .chunk(let new) = allocation else { return Self.unfinished(allocation) }
@@ -391,6 +381,19 @@ struct ShardStorage {
         insert(new, digest: key.digest)
         replaceExpiry(of: new, with: stamp)
         return .done(.value(result, cas: moved.cas))
+    }
+
+    /// Gives a counter new text in its own chunk: `length` bytes that `write` fills, and a
+    /// new CAS unique, which it returns.
+    @discardableResult
+    private mutating func rewriteInPlace(_ id: ChunkID, length: Int, _ write: (ItemChunk) -> Void) -> UInt64 {
+        let item = chunk(id)
+        bytesStored += length - item.valueCount
+        item.valueCount = length
+        write(item)
+        item.cas = takeCAS()
+        touch(id)
+        return item.cas
     }
 
     /// A new item holding `number` (memcached's auto-create on a miss).

@@ -241,10 +241,7 @@ final class DaemonTests: XCTestCase {
         for attempt in 1...50 where !seen {
             kill(daemon.pid, SIGUSR1)
             let marker = "SIGUSR1: stats"
-            let deadline = Date(timeIntervalSinceNow: 5)
-            while daemon.stderrText.components(separatedBy: marker).count - 1 < attempt && Date() < deadline {
-                _ = daemon.awaitLog(containing: "\u{0}", timeout: 0.05)  // wakes on each new log line
-            }
+            XCTAssertTrue(daemon.awaitLog(containing: marker, occurrences: attempt), daemon.stderrText)
             let last = daemon.stderrText.components(separatedBy: marker).last ?? ""
             seen = last.contains("workers_busy=2") && last.contains("queue_depth=1")
         }

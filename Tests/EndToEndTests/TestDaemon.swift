@@ -80,13 +80,15 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
         logged.broadcast()
     }
 
-    /// Waits (at most `timeout` s) until the daemon's standard error contains `text`.
-    func awaitLog(containing text: String, timeout: Double = 5) -> Bool {
+    /// Waits (at most `timeout` s) until the daemon's standard error contains `text`, at
+    /// least `occurrences` times.
+    func awaitLog(containing text: String, occurrences: Int = 1, timeout: Double = 5) -> Bool {
         let deadline = Date(timeIntervalSinceNow: timeout)
+        func seen() -> Bool { stderrText.components(separatedBy: text).count - 1 >= occurrences }
         logged.lock()
         defer { logged.unlock() }
-        while !stderrText.contains(text) {
-            if !logged.wait(until: deadline) { return stderrText.contains(text) }
+        while !seen() {
+            if !logged.wait(until: deadline) { return seen() }
         }
         return true
     }

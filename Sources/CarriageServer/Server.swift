@@ -189,22 +189,25 @@ public final class Server: @unchecked Sendable {
     ///   released: that would wait for them).
     @discardableResult
     public func run() -> Bool {
+        var threads: [PosixThread] = []
+        var unthreaded: [ServerLoop] = []
+        for loop in loops {
+            do {
+                threads.append(try PosixThread(name: "loop-\(loop.index)") { loop.run() })
+            } catch {
+                logger.error("cannot start loop-\(loop.index): \(error); running it on the calling thread")
+                unthreaded.append(loop)
+            }
+        }
+        // Once every loop thread exists: a client that reads this line finds them all.
         logger.info("listening on \(configuration.host):\(port)", metadata: [
             "workers": "\(configuration.workers)", "loops": "\(configuration.loops)",
             "backend": "\(loops[0].base.backend)", "max-connections": "\(configuration.maxConnections)"])
         if let memcachedPort {
             logger.info("memcached protocol listening on \(configuration.host):\(memcachedPort)")
         }
-        var threads: [PosixThread] = []
-        for loop in loops {
-            do {
-                threads.append(try PosixThread(name: "loop-\(loop.index)") { loop.run() })
-            } catch {
-                // No thread for it: run it here, after the others (a shutdown still ends it).
-                logger.error("cannot start loop-\(loop.index): \(error); running it on the calling thread")
-                loop.run()
-            }
-        }
+        // A shutdown still ends a loop run here, after the others have started.
+        for loop in unthreaded { loop.run() }
         for thread in threads { thread.join() }
         let cutShort = counters.connectionsCurrent.load(ordering: .relaxed)
         if cutShort > 0 {

@@ -31,7 +31,7 @@ public final class MemcachedProcessor: Sendable {
     /// Runs the first request in `bytes` if it is complete (its line and, for a storage
     /// command, its data block), appending its reply to `output`.
     package func process(_ bytes: ArraySlice<UInt8>, output: inout [UInt8]) -> MemcachedStep {
-        guard let newline = bytes.firstIndex(of: Self.lf) else {
+        guard let newline = bytes.firstIndex(ofByte: Self.lf) else {
             guard bytes.count <= maxLineBytes + 1 else {
                 output.append(static: MemcachedReply.lineTooLong)
                 return .lineTooLong

@@ -30,7 +30,9 @@ package enum Request: Equatable, Sendable {
     /// The longest `SLEEP`, in milliseconds.
     package static let maxSleepMilliseconds = 60_000
 
-    private static let space = UInt8(ascii: " ")
+    /// A constant, not a stored static: a stored one is a lazy global, checked on every
+    /// byte a scan looks at in an unoptimised build.
+    private static var space: UInt8 { UInt8(ascii: " ") }
 
     /// Parses one request line (without its line ending). The ranges in the result are indices
     /// of `line`.

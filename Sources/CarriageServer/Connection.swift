@@ -53,6 +53,10 @@ final class Connection: LoopEvent, @unchecked Sendable {
     /// closing (``LingeringCloses``), so the last reply is not lost to a reset. Set by
     /// whoever closes it (worker or loop), read by the loop when it frees it.
     var lingers = false
+    /// What `input` and `output` hold, in KiB rounded up (capped): the loop's sweep
+    /// closes the largest holders first when ``ClientMemory`` is over its bound. Written
+    /// by the worker at the end of each turn, read by the loop.
+    let heldKiB = Atomic<UInt16>(0)
 
     /// Made on the loop thread at accept; not pending until the loop adds it.
     init(fd: Int32, kind: ProtocolKind, now: Int, owner: ServerLoop, loop: EventLoop) throws(EventLoopError) {
@@ -62,6 +66,10 @@ final class Connection: LoopEvent, @unchecked Sendable {
         self.lastActive = Atomic(Int32(truncatingIfNeeded: now))
         try super.init(loop: loop, fd: fd, events: [.read, .write, .closed, .persist, .edgeTriggered])
     }
+
+    /// Bytes its buffers hold (their capacity): the owner's (a running worker's, or the
+    /// loop's once `closed`) to read.
+    var heldBytes: Int { input.capacity + output.capacity }
 
     /// The pool job that serves this connection. It captures only the connection, which
     /// Swift then uses as the closure's context: making it allocates nothing (measured with

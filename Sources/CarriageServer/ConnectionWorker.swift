@@ -34,6 +34,7 @@ final class ConnectionWorker: @unchecked Sendable {
     private let requests: ServerCounters.WorkerRequests
 
     private unowned let core: Server
+    private let clientMemory: ClientMemory
     /// Held here so that running a line does not go through `core` (an unowned load).
     private let processor: CommandProcessor
     private let memcached: MemcachedProcessor
@@ -50,6 +51,7 @@ final class ConnectionWorker: @unchecked Sendable {
         self.memcached = core.memcachedProcessor
         self.name = name
         self.core = core
+        self.clientMemory = core.counters.clientMemory
         self.requests = core.counters.requestsPerWorker[index]
         self.maxLineBytes = configuration.maxLineBytes
         self.requestsPerTurn = configuration.requestsPerTurn
@@ -62,12 +64,19 @@ final class ConnectionWorker: @unchecked Sendable {
         // Sequentially consistent, as every `state` access that `peerHungUp` relies on.
         connection.state.store(.running, ordering: .sequentiallyConsistent)
         requestsThisTurn = 0
+        var held = connection.heldBytes
         while true {
             var outcome = turn(connection)
             if outcome == .handBack && core.isStopping && connection.output.isEmpty {
                 outcome = .close  // shutting down: what was received has run
                 connection.lingers = true
             }
+            if outcome == .close {
+                connection.input = []
+                connection.output = []
+            }
+            // Before the connection can pass to another thread.
+            held = account(connection, heldBefore: held)
             switch outcome {
             case .close:
                 close(connection)
@@ -84,6 +93,17 @@ final class ConnectionWorker: @unchecked Sendable {
                 connection.state.store(.running, ordering: .sequentiallyConsistent)
             }
         }
+    }
+
+    /// Adds what the turn changed in `c`'s buffers to the client memory total; returns
+    /// what they hold now.
+    private func account(_ c: Connection, heldBefore: Int) -> Int {
+        let held = c.heldBytes
+        guard held != heldBefore else { return held }
+        clientMemory.change(by: held - heldBefore)
+        let kib = UInt16(min(Int(UInt16.max), (held + 1023) >> 10))
+        if c.heldKiB.load(ordering: .relaxed) != kib { c.heldKiB.store(kib, ordering: .relaxed) }
+        return held
     }
 
     /// Counts a request for the turn's budget and for STATS, before its reply can
@@ -118,6 +138,13 @@ final class ConnectionWorker: @unchecked Sendable {
                 continue
             }
 
+            // Past --max-client-memory, a partial request does not grow: its client waits.
+            // Unless the client has closed its side: then what is left to read is bounded,
+            // and only reading it finds the end of stream that lets the connection go.
+            if !c.input.isEmpty && clientMemory.isFull && !c.peerHungUp.load(ordering: .relaxed) {
+                c.owner.notePaused()
+                return .handBack
+            }
             switch readInput(c) {
             case .failed:
                 return .close
@@ -142,6 +169,14 @@ final class ConnectionWorker: @unchecked Sendable {
                 }
                 if c.input.isEmpty {
                     keepUnrun(run(readBuffer[start..<count], c), of: readBuffer[start..<count], in: c)
+                } else if c.kind == .line && readBuffer[start..<count].firstIndex(ofByte: UInt8(ascii: "\n")) == nil {
+                    // The partial line goes on, still without its LF: append, and do not look
+                    // at what was there again (a trickling client must not cost quadratic time).
+                    c.input.append(contentsOf: readBuffer[start..<count])
+                    if c.input.count > maxLineBytes + 1 {  // +1: room for a CR before the LF
+                        c.input = []
+                        lineTooLong(c)
+                    }
                 } else {
                     // A partial request is waiting: complete it in the connection's buffer.
                     c.input.append(contentsOf: readBuffer[start..<count])
@@ -187,8 +222,10 @@ final class ConnectionWorker: @unchecked Sendable {
         // byte over, to tell "too long"), so a connection never holds more than
         // --max-line-bytes of one line.
         // (memcached's requests carry data blocks; its processor bounds what it waits for.)
-        let room = c.input.isEmpty || c.kind == .memcached
+        var room = c.input.isEmpty || c.kind == .memcached
             ? readBuffer.count : min(readBuffer.count, max(1, maxLineBytes + 2 - c.input.count))
+        // Past --max-client-memory, what a read may leave behind is small.
+        if clientMemory.isFull { room = min(room, ClientMemory.readSlice) }
         do {
             switch try Socket.read(c.fd, into: &readBuffer, count: room) {
             case .wouldBlock:
@@ -247,7 +284,7 @@ final class ConnectionWorker: @unchecked Sendable {
         var start = bytes.startIndex
         let end = bytes.endIndex
         while start < end {
-            guard let newline = bytes[start..<end].firstIndex(of: UInt8(ascii: "\n")) else {
+            guard let newline = bytes[start..<end].firstIndex(ofByte: UInt8(ascii: "\n")) else {
                 if end - start > maxLineBytes + 1 {  // +1: room for a CR before the LF
                     lineTooLong(c)
                     return .closing
@@ -389,9 +426,8 @@ final class ConnectionWorker: @unchecked Sendable {
 
     // MARK: Closing
 
+    /// Its buffers are already empty (and accounted).
     private func close(_ c: Connection) {
-        c.input = []
-        c.output = []
         c.state.store(.closed, ordering: .releasing)
         if core.logger.logLevel <= .debug {
             core.logger.debug("connection closed", metadata: ["connection": "\(c.fd)", "worker": "\(name)"])

@@ -75,7 +75,9 @@ public final class Server: @unchecked Sendable {
         } catch {
             throw .workers(error)
         }
-        counters = ServerCounters(workers: configuration.workers, loops: configuration.loops)
+        counters = ServerCounters(
+            workers: configuration.workers, loops: configuration.loops,
+            maxClientMemory: configuration.maxClientMemoryBytes)
         // Expiries count in the server's own seconds (the clock of uptime and idle timeouts).
         let store = Store(
             maxMemoryBytes: configuration.maxMemoryBytes, eviction: configuration.eviction,

@@ -29,6 +29,13 @@ public struct ServerConfiguration: Sendable {
     public var requestTimeoutSeconds = 30
     /// The longest request line accepted, LF excluded.
     public var maxLineBytes = 65_536
+    /// The bound on what connections hold in all: partial requests and unsent replies (see
+    /// `ClientMemory`). 0 = none. The default, as much as the store's, lets 1,000 clients
+    /// each hold a whole 64 KiB request line at once (or 256 a 256 KiB backlog of replies),
+    /// far beyond what request/response clients hold (nothing between requests), and caps
+    /// slow or hostile clients at a tenth of what 10,000 connections x 64 KiB lines would
+    /// take without it.
+    public var maxClientMemoryBytes = 64 << 20
     /// The store's bound on its memory: slab pages, index and expiry queues.
     public var maxMemoryBytes = 64 << 20
     /// What a write does when `maxMemoryBytes` leaves no room.
@@ -65,6 +72,9 @@ public struct ServerConfiguration: Sendable {
         try check(idleTimeoutSeconds >= 0, "--idle-timeout must be 0 (never) or more seconds (got \(idleTimeoutSeconds))")
         try check((1...(64 << 20)).contains(maxLineBytes), "--max-line-bytes must be 1 to 67108864 (got \(maxLineBytes))")
         try check(maxMemoryBytes >= 0, "--max-memory must not be negative")
+        let largestRequest = max(maxItemSize, maxLineBytes)
+        try check(maxClientMemoryBytes == 0 || maxClientMemoryBytes >= largestRequest,
+                  "--max-client-memory must be 0 (no bound) or at least the largest request, \(largestRequest) bytes (--max-item-size, --max-line-bytes); got \(maxClientMemoryBytes)")
         try check(requestsPerTurn >= 1, "requests per turn must be at least 1")
     }
 }

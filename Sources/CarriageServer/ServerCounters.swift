@@ -24,7 +24,11 @@ final class ServerCounters: Sendable {
     /// Times accepting was paused because the process ran out of file descriptors.
     let listenDisabled = Atomic<Int>(0)
 
-    init(workers: Int, loops: Int) {
+    /// Partial requests and unsent replies, against `--max-client-memory`.
+    let clientMemory: ClientMemory
+
+    init(workers: Int, loops: Int, maxClientMemory: Int) {
+        clientMemory = ClientMemory(limit: maxClientMemory)
         requestsPerWorker = (0..<workers).map { _ in WorkerRequests() }
         connectionsPerLoop = (0..<loops).map { _ in LoopConnections() }
     }

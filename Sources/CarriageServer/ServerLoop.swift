@@ -23,6 +23,9 @@ final class ServerLoop: @unchecked Sendable {
     let lingering: LingeringCloses
     /// Open connections on this loop (`loop.<n>.connections`).
     let connections: ServerCounters.LoopConnections
+    /// A worker left one of this loop's connections unread at `--max-client-memory` since
+    /// the sweep last looked; set by workers, taken by the sweep.
+    private let pausedForMemory = Atomic<Bool>(false)
 
     // --- The loop thread's alone. ---
     /// Open connections by fd: fds are small and dense, so an array is the cheapest map.
@@ -61,8 +64,9 @@ final class ServerLoop: @unchecked Sendable {
         do {
             wakeEvent = try LoopEvent.readable(on: base, fd: inbox.wakeup.fd) { [unowned self] in self.woken() }
             lingering.whenEmpty = { [unowned self] in self.checkStopped() }
-            if configuration.idleTimeoutSeconds > 0 || configuration.requestTimeoutSeconds > 0 {
-                let sweep = try LoopEvent.timer(on: base, repeating: true) { [unowned self] in self.closeIdleConnections() }
+            if configuration.idleTimeoutSeconds > 0 || configuration.requestTimeoutSeconds > 0
+                || configuration.maxClientMemoryBytes > 0 {
+                let sweep = try LoopEvent.timer(on: base, repeating: true) { [unowned self] in self.sweep() }
                 sweep.add(timeout: 1)
                 idleSweep = sweep
             }
@@ -173,9 +177,16 @@ final class ServerLoop: @unchecked Sendable {
         checkStopped()
     }
 
-    /// Frees a `closed` connection: its event, its fd, its registry entry.
+    /// Frees a `closed` connection: its event, its fd, its registry entry, and the buffers
+    /// it held if the loop closed it (a worker that closes one empties them itself).
     private func free(_ connection: Connection) {
         connection.free()  // no callback for it runs afterwards
+        let held = connection.heldBytes
+        if held > 0 {
+            connection.input = []
+            connection.output = []
+            server.counters.clientMemory.change(by: -held)
+        }
         if connection.lingers && !connection.peerHungUp.load(ordering: .relaxed) {
             lingering.close(connection.fd)
         } else {
@@ -190,7 +201,13 @@ final class ServerLoop: @unchecked Sendable {
 
     /// Each second: closes connections silent for `--idle-timeout`, and those whose request
     /// has not completed within `--request-timeout` of its first byte (a slow or trickling
-    /// client: the idle timeout sees only silence).
+    /// client: the idle timeout sees only silence); then keeps `--max-client-memory`.
+    private func sweep() {
+        closeIdleConnections()
+        boundClientMemory()
+        checkStopped()
+    }
+
     private func closeIdleConnections() {
         let now = server.clock.seconds()
         let idle = server.configuration.idleTimeoutSeconds
@@ -207,7 +224,42 @@ final class ServerLoop: @unchecked Sendable {
                 }
             }
         }
-        checkStopped()
+    }
+
+    /// Over `--max-client-memory` (reads from partial requests already paused): closes the
+    /// idle connections holding the most until the total is under seven eighths of the
+    /// bound. Under it: gives connections paused since the last sweep a turn, since the
+    /// bytes they left unread bring no new edge.
+    private func boundClientMemory() {
+        let memory = server.counters.clientMemory
+        guard memory.limit > 0 else { return }
+        guard memory.isFull else {
+            if pausedForMemory.load(ordering: .relaxed) && pausedForMemory.exchange(false, ordering: .relaxed) {
+                for case let connection? in registry where connection.partialSince.load(ordering: .relaxed) != 0 {
+                    connectionReady(connection, peerClosed: false)
+                }
+            }
+            return
+        }
+        let before = memory.bytes
+        var holders: [(kib: UInt16, connection: Connection)] = []
+        for case let connection? in registry {
+            let kib = connection.heldKiB.load(ordering: .relaxed)
+            if kib > 0 { holders.append((kib, connection)) }
+        }
+        holders.sort { $0.kib > $1.kib }
+        var closed = 0
+        var closedKiB = 0
+        for holder in holders {
+            if memory.bytes <= memory.closeTarget { break }
+            if closeIfIdle(holder.connection) {
+                closed += 1
+                closedKiB += Int(holder.kib)
+            }
+        }
+        guard closed > 0 else { return }
+        memory.closed.add(closed, ordering: .relaxed)
+        server.logger.warning("client memory at --max-client-memory (\(before) of \(memory.limit) bytes held): closed \(closed) connection(s) holding the most (\(closedKiB) KiB), now \(memory.bytes) bytes")
     }
 
     /// Closes `connection` from the loop if no worker has it.
@@ -219,6 +271,14 @@ final class ServerLoop: @unchecked Sendable {
             free(connection)
         }
         return done
+    }
+
+    /// From a worker: it left `connection`'s bytes unread at `--max-client-memory`. Set
+    /// before the worker hands it back, so a sweep that takes it finds the connection
+    /// `running` (made `dirty`, it runs again) or `idle` (queued).
+    func notePaused() {
+        server.counters.clientMemory.readsPaused.add(1, ordering: .relaxed)
+        if !pausedForMemory.load(ordering: .relaxed) { pausedForMemory.store(true, ordering: .relaxed) }
     }
 
     // MARK: Shutdown

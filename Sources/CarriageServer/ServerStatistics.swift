@@ -39,6 +39,10 @@ struct ServerStatistics: ServerEnvironment {
             ("connections_rejected", counters.connectionsRejected.load(ordering: .relaxed)),
             ("listen_disabled", counters.listenDisabled.load(ordering: .relaxed)),
             ("requests_total", perWorker.reduce(0, +)),
+            ("client_memory_bytes", counters.clientMemory.bytes),
+            ("client_memory_limit", counters.clientMemory.limit),
+            ("client_reads_paused", counters.clientMemory.readsPaused.load(ordering: .relaxed)),
+            ("client_memory_closed", counters.clientMemory.closed.load(ordering: .relaxed)),
         ]
         for (index, count) in perWorker.enumerated() {
             stats.append(("worker.\(index).requests", count))

@@ -53,6 +53,9 @@ struct Carriaged: ParsableCommand {
     @Option(name: .customLong("max-memory"), help: "Bound on the store's memory: items with their headers, index and expiry queues (e.g. 64MiB, 512KiB, 1G). RSS stays near it.")
     var maxMemory = ByteCount(bytes: defaults.maxMemoryBytes)
 
+    @Option(name: .customLong("max-client-memory"), help: "Bound on what all connections hold together: partial requests and unsent replies. Past it, reads from connections with partial requests pause and, if need be, those holding the most are closed. 0 = no bound.")
+    var maxClientMemory = ByteCount(bytes: defaults.maxClientMemoryBytes)
+
     @Option(help: "At --max-memory: 'none' refuses writes with 'ERR out of memory'; 'lru' evicts the least recently used items.")
     var eviction = defaults.eviction
 
@@ -119,6 +122,7 @@ struct Carriaged: ParsableCommand {
         configuration.shutdownTimeoutSeconds = shutdownTimeout
         configuration.maxLineBytes = maxLineBytes
         configuration.maxMemoryBytes = maxMemory.bytes
+        configuration.maxClientMemoryBytes = maxClientMemory.bytes
         configuration.eviction = eviction
 
         let server: Server

@@ -75,6 +75,11 @@ final class ServerTests: XCTestCase {
             XCTAssertEqual("\(error)", "--workers must be 1 to 1024 (got 0)")
         }
         configuration = ServerConfiguration()
+        configuration.maxClientMemoryBytes = 1000
+        XCTAssertThrowsError(try Server(configuration: configuration, logger: Logger(label: "test"))) { error in
+            XCTAssertEqual("\(error)", "--max-client-memory must be 0 (no bound) or at least the largest request, 1048576 bytes (--max-item-size, --max-line-bytes); got 1000")
+        }
+        configuration = ServerConfiguration()
         configuration.host = "no.such.host.invalid"
         XCTAssertThrowsError(try Server(configuration: configuration, logger: Logger(label: "test"))) { error in
             XCTAssertTrue("\(error)".hasPrefix("cannot resolve --host no.such.host.invalid"), "\(error)")

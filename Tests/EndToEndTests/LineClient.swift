@@ -55,6 +55,14 @@ final class LineClient: @unchecked Sendable {
         }
     }
 
+    /// Sends what the socket takes now, without waiting; returns how many bytes it took
+    /// (a client whose server has stopped reading it).
+    @discardableResult
+    func sendWithoutWaiting(_ bytes: [UInt8]) -> Int {
+        let n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress!, $0.count, Int32(MSG_NOSIGNAL | MSG_DONTWAIT)) }
+        return max(0, n)
+    }
+
     /// The next line without its LF; nil at end of stream.
     func readLine() throws -> String? {
         while true {

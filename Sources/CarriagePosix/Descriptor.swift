@@ -29,6 +29,51 @@ package enum Descriptor {
         }
     }
 
+    /// Reads what is there, up to `count` bytes, appending to `buffer`; 0 at end of file.
+    package static func read(_ fd: Int32, appendingTo buffer: inout [UInt8], count: Int) throws(SystemError) -> Int {
+        let start = buffer.count
+        buffer.append(contentsOf: repeatElement(0, count: count))
+        do {
+            let n = try syscallBlocking("read") {
+                buffer.withUnsafeMutableBytes { Glibc.read(fd, $0.baseAddress! + start, count) }
+            }
+            buffer.removeLast(count - n)
+            return n
+        } catch {
+            buffer.removeLast(count)
+            throw error
+        }
+    }
+
+    /// The size of the open file, in bytes.
+    package static func size(_ fd: Int32) throws(SystemError) -> Int {
+        var status = stat()
+        _ = try syscallBlocking("fstat") { fstat(fd, &status) }
+        return Int(status.st_size)
+    }
+
+    /// Forces what was written to `fd` onto the disk.
+    package static func sync(_ fd: Int32) throws(SystemError) {
+        _ = try syscallBlocking("fsync") { fsync(fd) }
+    }
+
+    /// Renames `from` to `to`, replacing `to` in one step.
+    package static func rename(_ from: String, to: String) throws(SystemError) {
+        _ = try syscallBlocking("rename") { Glibc.rename(from, to) }
+    }
+
+    /// Removes the file at `path`; a missing one is not an error.
+    package static func remove(_ path: String) {
+        _ = unlink(path)
+    }
+
+    /// Makes a rename into `directory` durable: its entry is on disk once this returns.
+    package static func syncDirectory(_ directory: String) throws(SystemError) {
+        let fd = try open(directory, O_RDONLY | O_DIRECTORY)
+        defer { close(fd) }
+        try sync(fd)
+    }
+
     /// Closes `fd`. Never retried: Linux frees the descriptor even when `close` fails
     /// with EINTR, and a second close could hit a descriptor another thread just got.
     package static func close(_ fd: Int32) {

@@ -31,7 +31,12 @@ public final class Server: @unchecked Sendable {
     let processor: CommandProcessor
     let memcachedProcessor: MemcachedProcessor
     let counters: ServerCounters
+    let store: Store
     private let statistics: ServerStatistics
+    /// Writes `--snapshot` every `--snapshot-interval` seconds; nil without one.
+    private var snapshotter: Snapshotter?
+    /// The snapshot written as ``run()`` ends failed (it was logged): the daemon exits 1.
+    public private(set) var finalSnapshotFailed = false
     private let pool: WorkerPool
     private let lifecycle = Atomic<Lifecycle>(.running)
     private let shutdownRequested = Atomic<Bool>(false)
@@ -82,6 +87,7 @@ public final class Server: @unchecked Sendable {
         let store = Store(
             maxMemoryBytes: configuration.maxMemoryBytes, eviction: configuration.eviction,
             clock: StoreClock { [clock] in clock.seconds() })
+        self.store = store
         let environment = ServerStatistics(clock: clock, pool: pool, counters: counters)
         statistics = environment
         processor = CommandProcessor(store: store, environment: environment)
@@ -106,6 +112,8 @@ public final class Server: @unchecked Sendable {
             } catch {
                 throw .eventLoop(error)
             }
+            // Before the listeners open: no client sees the store half loaded.
+            try loadSnapshot()
             listener = try listen(port: configuration.port, kind: .line)
             self.port = listener?.port ?? 0
             if let port = configuration.memcachedPort {
@@ -134,6 +142,54 @@ public final class Server: @unchecked Sendable {
             case .bind(let error): throw .cannotBind(host: host, port: port, error)
             }
         }
+    }
+
+    // MARK: Snapshots
+
+    private func loadSnapshot() throws(ServerError) {
+        guard let path = configuration.snapshotPath else { return }
+        let started = MonotonicClock.nanoseconds()
+        do throws(SnapshotError) {
+            if let loaded = try SnapshotFile.load(from: path, into: store, unixNow: Int(time(nil))) {
+                let seconds = Double(MonotonicClock.nanoseconds() - started) / 1e9
+                logger.info("snapshot: loaded \(loaded.items) items from \(path) (\(loaded.bytes) bytes, \(loaded.expired) expired since and skipped) in \(Self.format(seconds)) s")
+            } else {
+                logger.info("snapshot: \(path) does not exist yet; starting empty")
+            }
+        } catch {
+            throw .snapshot(error)
+        }
+        // Found now, not at the first write: the directory must take the temporary file.
+        let directory = path.lastIndex(of: "/").map { $0 == path.startIndex ? "/" : String(path[..<$0]) } ?? "."
+        do throws(SystemError) {
+            _ = try syscallBlocking("access") { access(directory, W_OK) }
+        } catch {
+            throw .snapshot(.cannotWrite(path: path, error))
+        }
+    }
+
+    /// Writes `--snapshot` now (on the calling thread); logs what it did. False when it
+    /// failed.
+    @discardableResult
+    func writeSnapshot() -> Bool {
+        guard let path = configuration.snapshotPath else { return true }
+        let started = MonotonicClock.nanoseconds()
+        do throws(SnapshotError) {
+            let written = try SnapshotFile.write(store, to: path, unixNow: Int(time(nil)))
+            let seconds = Double(MonotonicClock.nanoseconds() - started) / 1e9
+            counters.snapshotsWritten.add(1, ordering: .relaxed)
+            counters.snapshotItems.store(written.items, ordering: .relaxed)
+            logger.info("snapshot: wrote \(written.items) items to \(path) (\(written.bytes) bytes) in \(Self.format(seconds)) s")
+            return true
+        } catch {
+            counters.snapshotFailures.add(1, ordering: .relaxed)
+            logger.error("snapshot: \(error)")
+            return false
+        }
+    }
+
+    private static func format(_ seconds: Double) -> String {
+        String(Double(Int(seconds * 1000)) / 1000)
     }
 
     /// For a failed start: the pool's threads must not outlive the server.
@@ -191,6 +247,17 @@ public final class Server: @unchecked Sendable {
     ///   released: that would wait for them).
     @discardableResult
     public func run() -> Bool {
+        if configuration.snapshotPath != nil && configuration.snapshotIntervalSeconds > 0 {
+            let snapshotter = Snapshotter(intervalSeconds: configuration.snapshotIntervalSeconds) { [unowned self] in
+                self.writeSnapshot()
+            }
+            do {
+                try snapshotter.start()
+                self.snapshotter = snapshotter
+            } catch {
+                logger.error("cannot start the snapshot thread: \(error); snapshots only at shutdown")
+            }
+        }
         var threads: [PosixThread] = []
         var unthreaded: [ServerLoop] = []
         for loop in loops {
@@ -211,6 +278,10 @@ public final class Server: @unchecked Sendable {
         // A shutdown still ends a loop run here, after the others have started.
         for loop in unthreaded { loop.run() }
         for thread in threads { thread.join() }
+        // Every connection is closed: what the store holds now is what clients were told.
+        snapshotter?.stop()
+        snapshotter = nil
+        if configuration.snapshotPath != nil { finalSnapshotFailed = !writeSnapshot() }
         let cutShort = counters.connectionsCurrent.load(ordering: .relaxed)
         if cutShort > 0 {
             logger.warning("shutdown timeout (\(configuration.shutdownTimeoutSeconds) s): cut short \(cutShort) connection(s) whose requests were still running (workers busy: \(pool.stats.busy))")

@@ -51,6 +51,12 @@ public struct ServerConfiguration: Sendable {
     /// systemd's 90 s stop timeout, so the daemon exits by itself, logging what it cut.
     public var shutdownTimeoutSeconds = 30
 
+    /// Where the store is kept across restarts: written at a graceful shutdown (and every
+    /// `snapshotIntervalSeconds`), loaded at start before the listeners open. nil for none.
+    public var snapshotPath: String?
+    /// Seconds between snapshots while serving; 0 = only at shutdown.
+    public var snapshotIntervalSeconds = 0
+
     public init() {}
 
     /// Checks the values a user typed; the message names the flag.
@@ -75,6 +81,9 @@ public struct ServerConfiguration: Sendable {
         let largestRequest = max(maxItemSize, maxLineBytes)
         try check(maxClientMemoryBytes == 0 || maxClientMemoryBytes >= largestRequest,
                   "--max-client-memory must be 0 (no bound) or at least the largest request, \(largestRequest) bytes (--max-item-size, --max-line-bytes); got \(maxClientMemoryBytes)")
+        try check(snapshotIntervalSeconds >= 0, "--snapshot-interval must be 0 (only at shutdown) or more seconds (got \(snapshotIntervalSeconds))")
+        try check(snapshotIntervalSeconds == 0 || snapshotPath != nil, "--snapshot-interval needs --snapshot PATH")
+        try check(snapshotPath != "", "--snapshot needs a file path")
         try check(requestsPerTurn >= 1, "requests per turn must be at least 1")
     }
 }

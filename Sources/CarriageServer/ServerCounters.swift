@@ -24,6 +24,10 @@ final class ServerCounters: Sendable {
     /// Times accepting was paused because the process ran out of file descriptors.
     let listenDisabled = Atomic<Int>(0)
 
+    /// Snapshots written (`--snapshot`), failed, and the items in the last one written.
+    let snapshotsWritten = Atomic<Int>(0)
+    let snapshotFailures = Atomic<Int>(0)
+    let snapshotItems = Atomic<Int>(0)
     /// Partial requests and unsent replies, against `--max-client-memory`.
     let clientMemory: ClientMemory
 

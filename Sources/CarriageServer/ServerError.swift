@@ -14,6 +14,8 @@ public enum ServerError: Error, Equatable, CustomStringConvertible {
     case eventLoop(EventLoopError)
     case system(SystemError)
     case workers(WorkerPoolError)
+    /// `--snapshot`: the file cannot be loaded, or its directory cannot be written.
+    case snapshot(SnapshotError)
 
     public var description: String {
         switch self {
@@ -35,6 +37,8 @@ public enum ServerError: Error, Equatable, CustomStringConvertible {
             return "\(error)"
         case .workers(let error):
             return "worker pool: \(error)"
+        case .snapshot(let error):
+            return "\(error)"
         }
     }
 }

@@ -424,6 +424,89 @@ struct ShardStorage {
         }
     }
 
+    // MARK: Snapshots
+
+    /// What one slice of a snapshot export did.
+    enum ExportStep: Equatable {
+        /// Buckets up to (not including) `next` are done; more remain.
+        case more(next: Int)
+        case done
+        /// The next bucket's items need this many bytes of room and the buffer is empty:
+        /// reserve it (after the lock) and call again from the same bucket.
+        case needsCapacity(Int)
+    }
+
+    /// Appends the live items of index buckets `start...` to `buffer` as snapshot records,
+    /// without allocating: a bucket's chain goes in whole or not at all, and the slice ends
+    /// when the buffer holds `byteTarget` bytes or `bucketLimit` buckets were looked at.
+    ///
+    /// The cursor is a bucket number, and the index only ever doubles: the buckets of an
+    /// item not yet exported are all at or after the cursor in a doubled index too (bucket
+    /// = digest bits mod size), so an item live throughout a snapshot is in it at least
+    /// once; one that moved bucket may be in it twice (the later record wins at load).
+    func export(from start: Int, into buffer: inout [UInt8], byteTarget: Int, bucketLimit: Int, unixNow: Int) -> ExportStep {
+        let now = clock.now()
+        let flushedAll = flushAt != 0 && now >= flushAt
+        func exported(_ item: ItemChunk) -> Bool {
+            !flushedAll && item.cas >= flushBelowCAS && (item.expiry == 0 || now < Int(item.expiry))
+        }
+        var bucket = start
+        let end = min(index.bucketCount, start + bucketLimit)
+        while bucket < end && buffer.count < byteTarget {
+            var size = 0
+            var id = index[bucket]
+            while !id.isNone {
+                let item = chunk(id)
+                if exported(item) { size += SnapshotRecord.size(keyCount: item.keyCount, valueCount: item.valueCount) }
+                id = item.hashNext
+            }
+            if size > buffer.capacity - buffer.count {
+                return buffer.isEmpty ? .needsCapacity(size) : .more(next: bucket)
+            }
+            id = index[bucket]
+            while !id.isNone {
+                let item = chunk(id)
+                if exported(item) {
+                    let expiry = item.expiry == 0 ? 0 : Int64(unixNow + Int(item.expiry) - now)
+                    SnapshotRecord.append(
+                        key: item.key, value: item.value, flags: item.flags, marks: item.marks,
+                        unixExpiry: expiry, cas: item.cas, to: &buffer)
+                }
+                id = item.hashNext
+            }
+            bucket += 1
+        }
+        return bucket >= index.bucketCount ? .done : .more(next: bucket)
+    }
+
+    /// Stores a snapshot's item with its own CAS unique (`store` then gives the item the
+    /// record's). `expiry` is on the store's clock, already checked to be in the future.
+    mutating func restore(_ key: StoreKey, record: SnapshotRecord, expiry: StoreExpiry) -> Outcome<Void> {
+        switch store(key, value: record.value, flags: record.flags, expiry: expiry, mode: .set,
+                     compareCAS: nil, marks: record.marks) {
+        case .done:
+            let id = live(key)
+            if !id.isNone { chunk(id).cas = record.cas }
+            return .done(())
+        case .needsMemory(let byteCount, let classIndex):
+            return .needsMemory(byteCount: byteCount, classIndex: classIndex)
+        case .retry:
+            return .retry
+        case .failed(let error):
+            return .failed(error)
+        }
+    }
+
+    /// Makes every CAS unique handed out from now on larger than `cas` (after a snapshot's
+    /// items kept theirs), keeping this shard's residue.
+    mutating func advanceCAS(past cas: UInt64) {
+        guard nextCAS <= cas else { return }
+        let residue = nextCAS % casStep
+        var next = cas + 1
+        next += (residue + casStep - next % casStep) % casStep
+        nextCAS = next
+    }
+
     /// Seconds left for `key`: nil when absent, `.never` when it has no expiry.
     mutating func timeToLive(_ key: StoreKey) -> Store.TimeToLive? {
         let id = live(key)

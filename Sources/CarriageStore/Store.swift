@@ -47,7 +47,7 @@ public final class Store: Sendable {
     /// The bound on `memoryUsed`.
     public let maxMemoryBytes: Int
     public let eviction: EvictionPolicy
-    private let shards: [StoreShard]
+    let shards: [StoreShard]
     private let budget: MemoryBudget
 
     /// Creates an empty store.
@@ -323,7 +323,7 @@ public final class Store: Sendable {
 
     /// Runs `operation` under the shard's lock until it is done: allocating a page outside
     /// the lock when it asks for one, and trying again after a page it retired is freed.
-    private func run<Value>(
+    func run<Value>(
         on shard: StoreShard, _ operation: (inout ShardStorage) -> ShardStorage.Outcome<Value>
     ) throws(StoreError) -> Value {
         var grant: ShardStorage.PageGrant?
@@ -349,7 +349,7 @@ public final class Store: Sendable {
         }
     }
 
-    private func shard(for key: StoreKey) -> StoreShard {
+    func shard(for key: StoreKey) -> StoreShard {
         shards[Int(UInt(bitPattern: key.digest) % UInt(shards.count))]
     }
 }

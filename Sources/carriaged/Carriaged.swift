@@ -56,6 +56,12 @@ struct Carriaged: ParsableCommand {
     @Option(name: .customLong("max-client-memory"), help: "Bound on what all connections hold together: partial requests and unsent replies. Past it, reads from connections with partial requests pause and, if need be, those holding the most are closed. 0 = no bound.")
     var maxClientMemory = ByteCount(bytes: defaults.maxClientMemoryBytes)
 
+    @Option(help: "Keep the store in this file across restarts: written at a graceful shutdown (temporary file, fsync, rename), loaded at start before listening. A corrupt file stops start-up.")
+    var snapshot: String?
+
+    @Option(name: .customLong("snapshot-interval"), help: "Also write --snapshot every this many seconds while serving (0 = only at shutdown); a kill -9 loses at most that much.")
+    var snapshotInterval = defaults.snapshotIntervalSeconds
+
     @Option(help: "At --max-memory: 'none' refuses writes with 'ERR out of memory'; 'lru' evicts the least recently used items.")
     var eviction = defaults.eviction
 
@@ -124,6 +130,8 @@ struct Carriaged: ParsableCommand {
         configuration.maxMemoryBytes = maxMemory.bytes
         configuration.maxClientMemoryBytes = maxClientMemory.bytes
         configuration.eviction = eviction
+        configuration.snapshotPath = snapshot
+        configuration.snapshotIntervalSeconds = snapshotInterval
 
         let server: Server
         do {
@@ -158,6 +166,8 @@ struct Carriaged: ParsableCommand {
         daemonizer?.ready("listening on \(host):\(server.port)")
         let finished = server.run()
         pid?.remove()
+        // The store could not be saved: say so in the exit status too (it was logged).
+        if server.finalSnapshotFailed { Glibc.exit(1) }
         // Cut short by --shutdown-timeout: workers still run requests; leave without them.
         if !finished { Glibc.exit(0) }
     }

@@ -6,32 +6,9 @@ import XCTest
 final class DaemonTests: XCTestCase {
     private var binary: String { productsDirectory().appendingPathComponent("carriaged").path }
 
-    /// Runs carriaged to completion with `arguments`; returns status and stderr.
-    /// Runs carriaged to its exit (its output is small: it fits the pipes), failing the
-    /// test instead of hanging it when the exit does not come.
-    private func runToExit(_ arguments: [String], timeout: Double = 60,
-                           file: StaticString = #filePath, line: UInt = #line) throws -> (status: Int32, stderr: String, stdout: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: binary)
-        process.arguments = arguments
-        let errors = Pipe()
-        let output = Pipe()
-        process.standardError = errors
-        process.standardOutput = output
-        let exit = ExitWatch(process)
-        try process.run()
-        if !exit.wait(timeout: timeout) {
-            XCTFail("carriaged \(arguments) did not exit within \(timeout) s", file: file, line: line)
-            kill(process.processIdentifier, SIGKILL)
-        }
-        process.waitUntilExit()
-        let out = output.fileHandleForReading.readDataToEndOfFile()
-        let err = errors.fileHandleForReading.readDataToEndOfFile()
-        return (process.terminationStatus, String(decoding: err, as: UTF8.self), String(decoding: out, as: UTF8.self))
-    }
 
     func testHelpListsEveryFlag() throws {
-        let (status, _, help) = try runToExit(["--help"])
+        let (status, _, help) = try TestDaemon.runToExit(["--help"])
         XCTAssertEqual(status, 0)
         for flag in ["--host", "--port", "--workers", "--max-connections", "--idle-timeout", "--max-line-bytes",
                      "--max-memory", "--log-level", "--pid-file", "--daemon", "--log-file"] {
@@ -42,7 +19,7 @@ final class DaemonTests: XCTestCase {
     func testBadFlagValuesAreOneClearLine() throws {
         for arguments in [["--workers", "0"], ["--port", "70000"], ["--max-memory", "lots"], ["--bogus"],
                           ["--log-level", "loud"], ["--max-connections", "-1"], ["--port", "abc"]] {
-            let (status, stderr, _) = try runToExit(arguments)
+            let (status, stderr, _) = try TestDaemon.runToExit(arguments)
             XCTAssertNotEqual(status, 0, "\(arguments)")
             let lines = stderr.split(separator: "\n")
             XCTAssertEqual(lines.count, 1, "\(arguments): \(stderr)")
@@ -53,7 +30,7 @@ final class DaemonTests: XCTestCase {
     func testAPortInUseIsOneClearLine() throws {
         let daemon = try TestDaemon()
         defer { daemon.stopCleanly() }
-        let (status, stderr, _) = try runToExit(["--port", "\(daemon.port)"])
+        let (status, stderr, _) = try TestDaemon.runToExit(["--port", "\(daemon.port)"])
         XCTAssertEqual(status, 1)
         XCTAssertEqual(stderr, "carriaged: cannot listen on 127.0.0.1:\(daemon.port): the address is already in use (another server running? pick another --port)\n")
     }
@@ -121,7 +98,7 @@ final class DaemonTests: XCTestCase {
         let pidFile = directory + "carriaged-daemon-\(getpid()).pid"
         let logFile = directory + "carriaged-daemon-\(getpid()).log"
         try? FileManager.default.removeItem(atPath: logFile)
-        let (status, stderr, _) = try runToExit(["--daemon", "--port", "0", "--pid-file", pidFile, "--log-file", logFile])
+        let (status, stderr, _) = try TestDaemon.runToExit(["--daemon", "--port", "0", "--pid-file", pidFile, "--log-file", logFile])
         XCTAssertEqual(status, 0, stderr)
         // The parent returns once the daemon listens, and says where.
         let match = try XCTUnwrap(stderr.range(of: #"listening on 127\.0\.0\.1:[0-9]+"#, options: .regularExpression))
@@ -146,10 +123,10 @@ final class DaemonTests: XCTestCase {
         try skipUnderThreadSanitizer()
         let daemon = try TestDaemon()
         defer { daemon.stopCleanly() }
-        let (status, stderr, _) = try runToExit(["--daemon", "--port", "\(daemon.port)"])
+        let (status, stderr, _) = try TestDaemon.runToExit(["--daemon", "--port", "\(daemon.port)"])
         XCTAssertEqual(status, 1)
         XCTAssertTrue(stderr.contains("already in use"), stderr)
-        let badLog = try runToExit(["--daemon", "--port", "0", "--log-file", "/nonexistent-dir/carriaged.log"])
+        let badLog = try TestDaemon.runToExit(["--daemon", "--port", "0", "--log-file", "/nonexistent-dir/carriaged.log"])
         XCTAssertEqual(badLog.status, 1)
         XCTAssertEqual(badLog.stderr, "carriaged: cannot open --log-file /nonexistent-dir/carriaged.log: No such file or directory\n")
     }

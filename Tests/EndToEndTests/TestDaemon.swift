@@ -131,6 +131,29 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
         }
     }
 
+    /// Runs carriaged to its exit (its output is small: it fits the pipes), failing the
+    /// test instead of hanging it when the exit does not come.
+    static func runToExit(_ arguments: [String], timeout: Double = 60,
+                           file: StaticString = #filePath, line: UInt = #line) throws -> (status: Int32, stderr: String, stdout: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: productsDirectory().appendingPathComponent("carriaged").path)
+        process.arguments = arguments
+        let errors = Pipe()
+        let output = Pipe()
+        process.standardError = errors
+        process.standardOutput = output
+        let exit = ExitWatch(process)
+        try process.run()
+        if !exit.wait(timeout: timeout) {
+            XCTFail("carriaged \(arguments) did not exit within \(timeout) s", file: file, line: line)
+            kill(process.processIdentifier, SIGKILL)
+        }
+        process.waitUntilExit()
+        let out = output.fileHandleForReading.readDataToEndOfFile()
+        let err = errors.fileHandleForReading.readDataToEndOfFile()
+        return (process.terminationStatus, String(decoding: err, as: UTF8.self), String(decoding: out, as: UTF8.self))
+    }
+
     // MARK: /proc views of the daemon
 
     var threadCount: Int { (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/task").count) ?? -1 }

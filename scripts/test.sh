@@ -57,5 +57,14 @@ else
     failed=$((failed + 1)); status=1
 fi
 
+# The soak, briefly (its long runs are in the issue notes): everything at once, with
+# faults, for a minute; ledgers exact, RSS, descriptors and threads flat.
+echo "== soak: ${CARRIAGE_SOAK_MINUTES:-1} minute(s)"
+if scripts/soak.sh --minutes "${CARRIAGE_SOAK_MINUTES:-1}"; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1)); status=1
+fi
+
 echo "total: $passed passed, $failed failed, $skipped skipped"
 exit $status

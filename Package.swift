@@ -73,6 +73,6 @@ let package = Package(
             name: "CarriageProtocolTests", dependencies: ["CarriageProtocol", "CarriageStore", "CarriageTestSupport"]),
         .testTarget(name: "CarriageServerTests", dependencies: ["CarriageServer"]),
         .testTarget(name: "CarriageLoadTests", dependencies: ["CarriageLoad", "CarriageProtocol"]),
-        .testTarget(name: "EndToEndTests", dependencies: ["carriaged", "CarriageLoad", "CarriagePosix"]),
+        .testTarget(name: "EndToEndTests", dependencies: ["carriaged", "CarriageLoad", "CarriagePosix", "CarriageProtocol"]),
     ]
 )

@@ -113,6 +113,10 @@ public final class CommandProcessor: Sendable {
             output.append(contentsOf: environment.threadDescription().utf8)
             output.append(static: "\n")
         case .stats:
+            appendWord(Reply.stat, to: &output)
+            output.append(static: "version ")
+            output.append(contentsOf: CarriageVersion.number.utf8)
+            output.append(static: "\n")
             for stat in environment.serverStats() {
                 appendStat(stat.name, stat.value, to: &output)
             }

@@ -79,7 +79,7 @@ public final class MemcachedProcessor: Sendable {
         if command.equals("flush_all") { return flushAll(&tokens, request, &output) }
         if command.equals("version") {
             output.append(static: "VERSION ")
-            output.append(static: MemcachedReply.versionNumber)
+            output.append(contentsOf: MemcachedReply.versionNumber)
             return request.reply("\r\n", to: &output)
         }
         if command.equals("verbosity") {
@@ -328,7 +328,7 @@ public final class MemcachedProcessor: Sendable {
         stat("uptime", server["uptime_seconds"] ?? 0)
         stat("time", environment.unixTime())
         output.append(static: "STAT version ")
-        output.append(static: MemcachedReply.versionNumber)
+        output.append(contentsOf: MemcachedReply.versionNumber)
         output.append(static: "\r\n")
         stat("pointer_size", 64)
         stat("curr_connections", server["connections_current"] ?? 0)

@@ -25,5 +25,5 @@ package enum MemcachedReply {
     /// own words for it).
     package static let tooManyConnections: StaticString = "SERVER_ERROR Too many open connections\r\n"
     /// What `version` answers: a memcached 1.6 version (clients parse it), then ours.
-    package static let versionNumber: StaticString = "1.6.0-carriage"
+    package static let versionNumber = Array("1.6.0-carriage-\(CarriageVersion.number)".utf8)
 }

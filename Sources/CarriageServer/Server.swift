@@ -270,6 +270,7 @@ public final class Server: @unchecked Sendable {
         }
         // Once every loop thread exists: a client that reads this line finds them all.
         logger.info("listening on \(configuration.host):\(port)", metadata: [
+            "version": "\(CarriageVersion.number)",
             "workers": "\(configuration.workers)", "loops": "\(configuration.loops)",
             "backend": "\(loops[0].base.backend)", "max-connections": "\(configuration.maxConnections)"])
         if let memcachedPort {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import CarriagePosix
+import CarriageProtocol
 import CarriageServer
 import CarriageStore
 import Glibc
@@ -12,7 +13,8 @@ extension Logger.Level: @retroactive ExpressibleByArgument {}
 struct Carriaged: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "carriaged",
-        abstract: "Carriage: a multithreaded line-protocol server (libevent loop + a fixed pool of pthread workers).")
+        abstract: "Carriage: a multithreaded line-protocol and memcached server (libevent loops + a fixed pool of pthread workers).",
+        version: CarriageVersion.number)
 
     /// The defaults, written once: the server's own.
     private static let defaults = ServerConfiguration()
@@ -29,11 +31,12 @@ struct Carriaged: ParsableCommand {
     @Option(name: .customLong("max-item-size"), help: "Largest value a memcached storage command may store; larger gets 'SERVER_ERROR object too large for cache'.")
     var maxItemSize = ByteCount(bytes: defaults.maxItemSize)
 
+    // Optional, so that --help shows the rule, not this machine's value of it.
     @Option(help: "Worker threads (default: the number of cores).")
-    var workers = defaults.workers
+    var workers: Int?
 
-    @Option(help: "Loop threads, each watching its share of the connections (default: 1 per 4 cores).")
-    var loops = defaults.loops
+    @Option(help: "Loop threads, each watching its share of the connections (default: 1 per 4 cores, at least 1).")
+    var loops: Int?
 
     @Option(name: .customLong("max-connections"), help: "Open connections at most; more get 'BUSY too many connections'.")
     var maxConnections = defaults.maxConnections
@@ -120,8 +123,8 @@ struct Carriaged: ParsableCommand {
         configuration.port = port
         configuration.memcachedPort = memcachedPort
         configuration.maxItemSize = maxItemSize.bytes
-        configuration.workers = workers
-        configuration.loops = loops
+        configuration.workers = workers ?? Self.defaults.workers
+        configuration.loops = loops ?? Self.defaults.loops
         configuration.maxConnections = maxConnections
         configuration.idleTimeoutSeconds = idleTimeout
         configuration.requestTimeoutSeconds = requestTimeout
@@ -189,7 +192,10 @@ struct Carriaged: ParsableCommand {
                 print(fullMessage(for: error))  // --help
                 Glibc.exit(0)
             }
-            let message = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            // One line: a list the parser prints a line per item (the values a flag
+            // accepts) is joined onto it.
+            let lines = message(for: error).split(separator: "\n").map { $0.drop { $0 == " " }.trimmingPrefix("- ") }
+            let message = lines.isEmpty ? "\(error)" : lines[0] + (lines.count > 1 ? " " + lines.dropFirst().joined(separator: ", ") : "")
             StandardError.write(line: "carriaged: \(message) (see carriaged --help)")
             Glibc.exit(code.rawValue)
         }

@@ -173,6 +173,7 @@ final class CommandProcessorTests: XCTestCase {
         let (processor, store) = makeProcessor()
         check([("SET ab cde", "OK\n"), ("INCR n 100", "OK 100\n")], on: processor)
         XCTAssertEqual(run(processor, "STATS").0, """
+            STAT version \(CarriageVersion.number)
             STAT pid 41872
             STAT uptime_seconds 12
             STAT workers 2
@@ -194,6 +195,7 @@ final class CommandProcessorTests: XCTestCase {
         XCTAssertGreaterThan(store.memoryUsed, 0)
         let empty = CommandProcessor(store: Store(maxMemoryBytes: 0), environment: FakeEnvironment(stats: []))
         XCTAssertEqual(run(empty, "stats").0, """
+            STAT version \(CarriageVersion.number)
             STAT keys 0
             STAT bytes_stored 0
             STAT memory_used 0

@@ -95,7 +95,7 @@ final class MemcachedProcessorTests: XCTestCase {
             ("gat\r\n", "ERROR\r\n"),
             ("verbosity\r\n", "ERROR\r\n"),
             ("verbosity 1\r\n", "OK\r\n"),
-            ("version\r\n", "VERSION 1.6.0-carriage\r\n"),
+            ("version\r\n", "VERSION 1.6.0-carriage-\(CarriageVersion.number)\r\n"),
         ], on: makeProcessor())
     }
 
@@ -148,7 +148,7 @@ final class MemcachedProcessorTests: XCTestCase {
             ("incr a 1 noreply\r\ndelete a noreply\r\ndelete a 0 noreply\r\n", ""),
             ("touch a 1 noreply\r\nflush_all noreply\r\nflush_all 0 noreply\r\nverbosity 1 noreply\r\n", ""),
             ("set big 0 0 2000000 noreply\r\n" + String(repeating: "x", count: 2_000_000) + "\r\nversion\r\n",
-             "VERSION 1.6.0-carriage\r\n"),
+             "VERSION 1.6.0-carriage-\(CarriageVersion.number)\r\n"),
         ], on: makeProcessor())
     }
 

@@ -1,3 +1,4 @@
+import CarriageProtocol
 import Foundation
 import Glibc
 import XCTest
@@ -25,6 +26,28 @@ final class DaemonTests: XCTestCase {
             XCTAssertEqual(lines.count, 1, "\(arguments): \(stderr)")
             XCTAssertTrue(stderr.hasPrefix("carriaged: "), stderr)
         }
+    }
+
+    func testABadLogLevelNamesTheValuesItAccepts() throws {
+        let (status, stderr, _) = try TestDaemon.runToExit(["--log-level", "loud"])
+        XCTAssertEqual(status, 64)
+        XCTAssertTrue(stderr.contains("trace, debug, info, notice, warning, error, critical"), stderr)
+    }
+
+    /// `--version`, STATS, the start-up line and memcached's `version` say the same.
+    func testTheVersionIsEverywhere() throws {
+        let (status, _, stdout) = try TestDaemon.runToExit(["--version"])
+        XCTAssertEqual(status, 0)
+        XCTAssertEqual(stdout, CarriageVersion.number + "\n")
+        let daemon = try TestDaemon(["--memcached-port", "0"])
+        defer { daemon.stopCleanly() }
+        XCTAssertTrue(daemon.stderrText.contains("version=\(CarriageVersion.number)"), daemon.stderrText)
+        let client = try daemon.connect()
+        try client.send("STATS\n")
+        XCTAssertEqual(try client.readLine(), "STAT version \(CarriageVersion.number)")
+        let memcached = try LineClient(port: try XCTUnwrap(daemon.memcachedPort))
+        try memcached.send("version\r\n")
+        XCTAssertEqual(try memcached.readLine(), "VERSION 1.6.0-carriage-\(CarriageVersion.number)\r")
     }
 
     func testAPortInUseIsOneClearLine() throws {

@@ -430,7 +430,8 @@ final class ConnectionWorker: @unchecked Sendable {
     private func close(_ c: Connection) {
         c.state.store(.closed, ordering: .releasing)
         if core.logger.logLevel <= .debug {
-            core.logger.debug("connection closed", metadata: ["connection": "\(c.fd)", "worker": "\(name)"])
+            core.logger.debug("connection closed", metadata: [
+                "connection": "\(c.fd)", "client": "\(Socket.peerName(c.fd))", "worker": "\(name)"])
         }
         c.owner.inbox.push(closing: c)
     }

@@ -63,6 +63,11 @@ public final class Server: @unchecked Sendable {
     /// (64 shards x 256 = 16k removals a second) and a worker never waits long on a shard.
     private static let expiredReclaimedPerShard = 256
 
+    /// Called once with the start-up line (`listening on <host>:<port>`) when ``run()``
+    /// has every loop thread started, whatever the log level: a launcher that waits for
+    /// the line must see it. Set before ``run()``.
+    public var onListening: ((String) -> Void)?
+
     /// The port the server listens on (the kernel's choice when configured with 0).
     public private(set) var port = 0
     /// The port of memcached's protocol, when configured (the kernel's choice for 0).
@@ -269,13 +274,15 @@ public final class Server: @unchecked Sendable {
             }
         }
         // Once every loop thread exists: a client that reads this line finds them all.
-        logger.info("listening on \(configuration.host):\(port)", metadata: [
+        let line = "listening on \(Socket.endpoint(host: configuration.host, port: port))"
+        logger.info("\(line)", metadata: [
             "version": "\(CarriageVersion.number)",
             "workers": "\(configuration.workers)", "loops": "\(configuration.loops)",
             "backend": "\(loops[0].base.backend)", "max-connections": "\(configuration.maxConnections)"])
         if let memcachedPort {
-            logger.info("memcached protocol listening on \(configuration.host):\(memcachedPort)")
+            logger.info("memcached protocol listening on \(Socket.endpoint(host: configuration.host, port: memcachedPort))")
         }
+        onListening?(line)
         // A shutdown still ends a loop run here, after the others have started.
         for loop in unthreaded { loop.run() }
         for thread in threads { thread.join() }

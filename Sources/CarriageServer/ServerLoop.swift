@@ -124,7 +124,7 @@ final class ServerLoop: @unchecked Sendable {
         connections.count.add(1, ordering: .relaxed)
         if server.logger.logLevel <= .debug {
             server.logger.debug("connection opened", metadata: [
-                "connection": "\(fd)", "loop": "\(index)"])
+                "connection": "\(fd)", "client": "\(Socket.peerName(fd))", "loop": "\(index)"])
         }
     }
 
@@ -215,8 +215,9 @@ final class ServerLoop: @unchecked Sendable {
         for case let connection? in registry {
             let since = Int(connection.partialSince.load(ordering: .relaxed))
             if request > 0 && since != 0 && now - since >= request {
+                let client = Socket.peerName(connection.fd)  // while the fd is open
                 if closeIfIdle(connection) {
-                    server.logger.info("request timeout: closed connection \(connection.fd), its request still incomplete after \(request) s")
+                    server.logger.info("request timeout: closed connection \(connection.fd) from \(client), its request still incomplete after \(request) s")
                 }
             } else if idle > 0 && now - Int(connection.lastActive.load(ordering: .relaxed)) >= idle {
                 if closeIfIdle(connection) {
@@ -252,9 +253,11 @@ final class ServerLoop: @unchecked Sendable {
         var closedKiB = 0
         for holder in holders {
             if memory.bytes <= memory.closeTarget { break }
+            let client = Socket.peerName(holder.connection.fd)  // while the fd is open
             if closeIfIdle(holder.connection) {
                 closed += 1
                 closedKiB += Int(holder.kib)
+                server.logger.info("client memory: closed connection \(holder.connection.fd) from \(client), holding \(holder.kib) KiB")
             }
         }
         guard closed > 0 else { return }

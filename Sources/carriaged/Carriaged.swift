@@ -86,13 +86,20 @@ struct Carriaged: ParsableCommand {
     }
 
     func run() throws {
-        var daemonizer = daemon ? Daemonizer.detach(logFile: logFile) : nil
+        // Made absolute first: a daemon changes directory to /.
+        let logFile = self.logFile.map(Self.absolute)
+        let pidFile = self.pidFile.map(Self.absolute)
+        let snapshot = self.snapshot.map(Self.absolute)
+        let daemonizer = daemon ? Daemonizer.detach(logFile: logFile) : nil
         let log = logFile.map { LogFile(path: $0, takesStandardOutput: daemon) }
+        // The launcher's standard error, kept before --log-file takes the stream over: the
+        // start-up line goes there too, for whoever waits for it.
+        let launcherError: Int32? = !daemon && logFile != nil ? try? syscallBlocking("dup") { dup(2) } : nil
         if !daemon, let log {
             do {
                 try log.open()
             } catch {
-                Self.fail(DaemonError.logFile(path: log.path, error), &daemonizer)
+                Self.fail(DaemonError.logFile(path: log.path, error), daemonizer)
             }
         }
         let level = logLevel
@@ -136,6 +143,15 @@ struct Carriaged: ParsableCommand {
         configuration.snapshotPath = snapshot
         configuration.snapshotIntervalSeconds = snapshotInterval
 
+        // Locked before the server binds: a second daemon given the same file stops here.
+        var pid: PidFile?
+        if let pidFile {
+            do {
+                pid = try PidFile.lock(at: pidFile)
+            } catch {
+                Self.fail(error, daemonizer)
+            }
+        }
         let server: Server
         do {
             server = try Server(configuration: configuration, logger: logger)
@@ -156,17 +172,15 @@ struct Carriaged: ParsableCommand {
             try server.onSignal(SIGUSR1) { [unowned server] in logger.info("SIGUSR1: stats \(server.statisticsLine())") }
             try server.onSignal(SIGUSR2) { logger.info("signal \(SIGUSR2): carriaged defines no action for it; ignored") }
         } catch {
-            Self.fail(error, &daemonizer)
+            pid?.remove()
+            Self.fail(error, daemonizer)
         }
-        var pid: PidFile?
-        if let pidFile {
-            do {
-                pid = try PidFile.create(at: pidFile)
-            } catch {
-                Self.fail(error, &daemonizer)
-            }
+        // Once every loop thread runs, at any --log-level: a launcher waits for this line.
+        server.onListening = { line in
+            if level > .info { StandardError.write(line: "carriaged: \(line)") }
+            if let launcherError { try? Descriptor.writeAll(launcherError, Array("carriaged: \(line)\n".utf8)) }
+            daemonizer?.ready(line)
         }
-        daemonizer?.ready("listening on \(host):\(server.port)")
         let finished = server.run()
         pid?.remove()
         // The store could not be saved: say so in the exit status too (it was logged).
@@ -175,7 +189,14 @@ struct Carriaged: ParsableCommand {
         if !finished { Glibc.exit(0) }
     }
 
-    private static func fail(_ error: any Error, _ daemonizer: inout Daemonizer?) -> Never {
+    /// `path` from the current directory, when it is relative.
+    private static func absolute(_ path: String) -> String {
+        guard !path.hasPrefix("/"), let cwd = getcwd(nil, 0) else { return path }
+        defer { free(cwd) }
+        return String(cString: cwd) + "/" + path
+    }
+
+    private static func fail(_ error: any Error, _ daemonizer: Daemonizer?) -> Never {
         daemonizer?.failed("\(error)")
         StandardError.write(line: "carriaged: \(error)")
         Glibc.exit(1)

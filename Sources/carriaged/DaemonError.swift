@@ -4,6 +4,8 @@ import CarriagePosix
 enum DaemonError: Error, CustomStringConvertible {
     case pidFile(path: String, SystemError)
     case logFile(path: String, SystemError)
+    /// Another process holds the `--pid-file` lock; `holder` is the pid written in it.
+    case pidFileLocked(path: String, holder: String)
     /// Forking into the background failed.
     case detach(SystemError)
     /// The detached child ended before it said it was listening.
@@ -13,6 +15,8 @@ enum DaemonError: Error, CustomStringConvertible {
         switch self {
         case .pidFile(let path, let error): return "cannot write --pid-file \(path): \(error.reason)"
         case .logFile(let path, let error): return "cannot open --log-file \(path): \(error.reason)"
+        case .pidFileLocked(let path, let holder):
+            return "--pid-file \(path) is held by a running carriaged (pid \(holder)): stop it first, or give this one another --pid-file"
         case .detach(let error): return "cannot detach: \(error)"
         case .childExited: return "the daemon exited before it was ready"
         }

@@ -4,9 +4,13 @@ import Glibc
 /// `--daemon`: fork and `setsid` before any thread starts. The parent waits on a pipe
 /// until the child says it is listening (or why it could not), so that a script that
 /// runs `carriaged --daemon` knows when it can connect, and the exit status tells.
-struct Daemonizer {
-    /// The child's end of the pipe to the waiting parent.
+final class Daemonizer {
+    /// The child's end of the pipe to the waiting parent; -1 once it has been told.
     private var readyFD: Int32
+
+    private init(readyFD: Int32) {
+        self.readyFD = readyFD
+    }
 
     /// Forks. Returns in the child only; the parent exits with the child's verdict.
     static func detach(logFile: String?) -> Daemonizer {
@@ -24,11 +28,14 @@ struct Daemonizer {
         }
         Descriptor.close(fds[0])
         setsid()
+        // A daemon holds no directory: the one it was started in may need unmounting.
+        // (Relative paths were made absolute before.)
+        _ = chdir("/")
         // A daemon keeps nothing of its launcher's but standard input, output and
         // error: an inherited descriptor (a supervisor's pipe or socket) held open for
         // the daemon's life would make the launcher wait for an end that never comes.
         for fd in Descriptor.openDescriptors() where fd > 2 && fd != fds[1] { Descriptor.close(fd) }
-        var daemonizer = Daemonizer(readyFD: fds[1])
+        let daemonizer = Daemonizer(readyFD: fds[1])
         if let failure = redirectStandardStreams(to: logFile) {
             daemonizer.failed("\(failure)")
             exit(1)
@@ -37,12 +44,12 @@ struct Daemonizer {
     }
 
     /// In the child: tells the parent to exit 0 with `message` on its stderr.
-    mutating func ready(_ message: String) { report("ok " + message) }
+    func ready(_ message: String) { report("ok " + message) }
 
     /// In the child: tells the parent to exit 1 with `message` on its stderr.
-    mutating func failed(_ message: String) { report("error " + message) }
+    func failed(_ message: String) { report("error " + message) }
 
-    private mutating func report(_ message: String) {
+    private func report(_ message: String) {
         guard readyFD >= 0 else { return }
         try? Descriptor.writeAll(readyFD, Array((message + "\n").utf8))
         Descriptor.close(readyFD)

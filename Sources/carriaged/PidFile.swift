@@ -1,23 +1,55 @@
 import CarriagePosix
 import Glibc
 
-/// `--pid-file`: written once the server listens, removed when it exits.
-struct PidFile {
+/// `--pid-file`: this process's pid, written at start and locked (`flock`) for the
+/// process's life, so that a second daemon given the same file refuses to start instead of
+/// overwriting it; removed at exit. A file left by a daemon that died is not locked, and is
+/// taken over.
+final class PidFile {
     let path: String
+    /// Held open: the lock lives as long as it does.
+    private let fd: Int32
 
-    /// Writes this process's pid; the error names the file.
-    static func create(at path: String) throws(DaemonError) -> PidFile {
+    private init(path: String, fd: Int32) {
+        self.path = path
+        self.fd = fd
+    }
+
+    /// Locks `path` and writes this process's pid into it; the error names the file, and
+    /// the pid of the daemon that holds it.
+    static func lock(at path: String) throws(DaemonError) -> PidFile {
+        let fd: Int32
         do {
-            let fd = try Descriptor.open(path, O_WRONLY | O_CREAT | O_TRUNC)
-            defer { Descriptor.close(fd) }
-            try Descriptor.writeAll(fd, Array("\(getpid())\n".utf8))
+            fd = try Descriptor.open(path, O_RDWR | O_CREAT)
         } catch {
             throw .pidFile(path: path, error)
         }
-        return PidFile(path: path)
+        do {
+            switch try syscall("flock", { flock(fd, LOCK_EX | LOCK_NB) }) {
+            case .done:
+                break
+            case .wouldBlock:
+                let holder = (try? Descriptor.readToEnd(fd)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+                Descriptor.close(fd)
+                throw DaemonError.pidFileLocked(path: path, holder: holder.split(separator: "\n").first.map(String.init) ?? "?")
+            }
+            _ = try syscallBlocking("ftruncate") { ftruncate(fd, 0) }
+            try Descriptor.writeAll(fd, Array("\(getpid())\n".utf8))
+        } catch let error as DaemonError {
+            throw error
+        } catch let error as SystemError {
+            Descriptor.close(fd)
+            throw .pidFile(path: path, error)
+        } catch {
+            Descriptor.close(fd)
+            throw .pidFile(path: path, SystemError(call: "flock", errno: EIO))
+        }
+        return PidFile(path: path, fd: fd)
     }
 
+    /// Removes the file, then lets the lock go.
     func remove() {
         unlink(path)
+        Descriptor.close(fd)
     }
 }

@@ -106,6 +106,38 @@ final class DaemonTests: XCTestCase {
         XCTAssertFalse(FileManager.default.fileExists(atPath: pidFile))
     }
 
+    /// The pid file is locked: a second daemon given it refuses to start and leaves it be.
+    func testASecondDaemonWithTheSamePidFileRefusesToStart() throws {
+        let pidFile = NSTemporaryDirectory() + "carriaged-lock-\(getpid()).pid"
+        let first = try TestDaemon(["--pid-file", pidFile])
+        let second = try TestDaemon.runToExit(["--port", "0", "--pid-file", pidFile])
+        XCTAssertEqual(second.status, 1)
+        XCTAssertTrue(second.stderr.contains("is held by a running carriaged (pid \(first.pid))"), second.stderr)
+        XCTAssertEqual(try String(contentsOfFile: pidFile, encoding: .utf8), "\(first.pid)\n", "not overwritten")
+        first.stopCleanly()
+        // A file left behind by a daemon that died holds no lock: it is taken over.
+        try "12345\n".write(toFile: pidFile, atomically: true, encoding: .utf8)
+        let third = try TestDaemon(["--pid-file", pidFile])
+        XCTAssertEqual(try String(contentsOfFile: pidFile, encoding: .utf8), "\(third.pid)\n")
+        third.stopCleanly()
+    }
+
+    /// The start-up line is written whatever the log level, to standard error also when
+    /// logs go to a file; an IPv6 address is in brackets.
+    func testTheListeningLineIsAlwaysWritten() throws {
+        let quiet = try TestDaemon(["--log-level", "critical"])  // waits for the line
+        XCTAssertEqual(try quiet.connect().request("PING"), "OK PONG")
+        quiet.stopCleanly()
+        let logFile = NSTemporaryDirectory() + "carriaged-line-\(getpid()).log"
+        defer { try? FileManager.default.removeItem(atPath: logFile) }
+        let logged = try TestDaemon(["--log-file", logFile])
+        XCTAssertTrue(try String(contentsOfFile: logFile, encoding: .utf8).contains("listening on 127.0.0.1:\(logged.port)"))
+        logged.stopCleanly()
+        let v6 = try TestDaemon(["--host", "::1"])
+        XCTAssertTrue(v6.stderrText.contains("listening on [::1]:\(v6.port)"), v6.stderrText)
+        v6.stopCleanly()
+    }
+
     /// `--daemon` forks. Under ThreadSanitizer the process is already multithreaded when
     /// it forks (TSan's own background threads), which TSan does not support: the child
     /// can hang in the Swift runtime (seen here: two threads spinning in `once_slow`).
@@ -129,8 +161,9 @@ final class DaemonTests: XCTestCase {
         let pid = try XCTUnwrap(Int32(String(contentsOfFile: pidFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         defer { kill(pid, SIGKILL) }
         XCTAssertEqual(try LineClient(port: port).request("PING"), "OK PONG")
-        // Detached: its own session.
+        // Detached: its own session, and no hold on the directory it was started in.
         XCTAssertEqual(getsid(pid), pid)
+        XCTAssertEqual(try FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/cwd"), "/")
         kill(pid, SIGTERM)
         // Not our child (it detached), so there is no exit to await: look until it is gone.
         let deadline = Date(timeIntervalSinceNow: 10)
@@ -162,6 +195,7 @@ final class DaemonTests: XCTestCase {
         XCTAssertTrue(try client.isClosedByServer())
         XCTAssertTrue(daemon.awaitLog(containing: "connection closed"), daemon.stderrText)
         XCTAssertTrue(daemon.stderrText.contains("connection opened"))
+        XCTAssertTrue(daemon.stderrText.contains("client=127.0.0.1:"), daemon.stderrText)
         XCTAssertTrue(daemon.stderrText.range(of: #"worker=worker-[01].*connection closed"#, options: .regularExpression) != nil,
                       daemon.stderrText)
     }

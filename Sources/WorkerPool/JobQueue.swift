@@ -59,6 +59,13 @@ final class JobQueue: @unchecked Sendable {
     private var rejected = 0
     private var discarded = 0
     private let completedPerWorker: UnsafeMutablePointer<Int>
+    /// Jobs of suspended `run` callers that found the ring full, oldest first from
+    /// `overflowHead`: a worker that frees a slot moves the oldest in. Non-empty only while
+    /// the ring is full, so a worker never finds it holding jobs when the ring is empty.
+    /// Taken slots are nil until the front is compacted away. Appending may grow the
+    /// array under the lock: amortized, as a ring that grows would be.
+    private var overflow: [Slot?] = []
+    private var overflowHead = 0
     // --- End of the state `mutex` protects. ---
 
     init(capacity: Int, workers: Int) {
@@ -102,6 +109,27 @@ final class JobQueue: @unchecked Sendable {
         let wakeups = claimWakeups(upTo: 1)
         pthread_mutex_unlock(mutex)
         if wakeups > 0 { pthread_cond_signal(notEmpty) }
+    }
+
+    /// Appends one job, or when the ring is full puts it in line behind the ring (the
+    /// caller, a suspended task, waits for its result, not for room); never waits. False
+    /// after a shutdown.
+    func submitWithoutWaiting(_ slot: Slot) -> Bool {
+        pthread_mutex_lock(mutex)
+        guard state == .running else {
+            pthread_mutex_unlock(mutex)
+            return false
+        }
+        var wakeups = 0
+        if count < capacity {
+            push(slot)
+            wakeups = claimWakeups(upTo: 1)
+        } else {
+            overflow.append(slot)  // amortized: the array keeps its capacity
+        }
+        pthread_mutex_unlock(mutex)
+        if wakeups > 0 { pthread_cond_signal(notEmpty) }
+        return true
     }
 
     /// Appends one job if there is room now; never waits.
@@ -211,7 +239,20 @@ final class JobQueue: @unchecked Sendable {
             head = (head + 1) % capacity
             count -= 1
             busy += 1
-            let wakeSubmitter = waitingSubmitters > 0
+            var wakeSubmitter = waitingSubmitters > 0
+            if overflowHead < overflow.count {
+                // The freed slot goes to the oldest job waiting behind the ring.
+                push(overflow[overflowHead].take()!)
+                overflowHead += 1
+                if overflowHead == overflow.count {
+                    overflow.removeAll(keepingCapacity: true)
+                    overflowHead = 0
+                } else if overflowHead >= 64 && overflowHead * 2 >= overflow.count {
+                    overflow.removeFirst(overflowHead)  // amortized: half of it at least was taken
+                    overflowHead = 0
+                }
+                wakeSubmitter = false
+            }
             pthread_mutex_unlock(mutex)
             if wakeSubmitter { pthread_cond_signal(notFull) }
 
@@ -244,14 +285,18 @@ final class JobQueue: @unchecked Sendable {
         state = .shutDown
         var droppedHead = 0
         var dropped = 0
+        var droppedOverflow: [Slot?] = []
         if discardPending {
             droppedHead = head
             dropped = count
             head = 0
             count = 0
-            discarded += dropped
+            swap(&droppedOverflow, &overflow)
+            discarded += dropped + droppedOverflow.count - overflowHead
+            overflowHead = 0
         }
         pthread_mutex_unlock(mutex)
+        droppedOverflow = []  // released outside the lock
         pthread_cond_broadcast(notEmpty)
         pthread_cond_broadcast(notFull)
         // Nobody reads these slots any more: the ring is empty and takes nothing new.

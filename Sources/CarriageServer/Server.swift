@@ -67,6 +67,9 @@ public final class Server: @unchecked Sendable {
     /// has every loop thread started, whatever the log level: a launcher that waits for
     /// the line must see it. Set before ``run()``.
     public var onListening: ((String) -> Void)?
+    /// Called once, on loop 0, when a shutdown begins (a signal, or ``shutdown()``). Set
+    /// before ``run()``.
+    public var onStopping: (() -> Void)?
 
     /// The port the server listens on (the kernel's choice when configured with 0).
     public private(set) var port = 0
@@ -426,6 +429,7 @@ public final class Server: @unchecked Sendable {
     private func beginShutdown() {
         guard lifecycle.load(ordering: .relaxed) == .running else { return }
         lifecycle.store(.stopping, ordering: .sequentiallyConsistent)
+        onStopping?()
         listener = nil  // closes the listening sockets
         memcachedListener = nil
         for loop in loops.dropFirst() { loop.inbox.wakeup.wake() }

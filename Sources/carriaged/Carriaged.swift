@@ -176,17 +176,30 @@ struct Carriaged: ParsableCommand {
             Self.fail(error, daemonizer)
         }
         // Once every loop thread runs, at any --log-level: a launcher waits for this line.
+        let systemd = SystemdNotifier.fromEnvironment()
         server.onListening = { line in
             if level > .info { StandardError.write(line: "carriaged: \(line)") }
             if let launcherError { try? Descriptor.writeAll(launcherError, Array("carriaged: \(line)\n".utf8)) }
             daemonizer?.ready(line)
+            Self.notify(systemd, "READY=1", logger)
         }
+        server.onStopping = { Self.notify(systemd, "STOPPING=1", logger) }
         let finished = server.run()
         pid?.remove()
         // The store could not be saved: say so in the exit status too (it was logged).
         if server.finalSnapshotFailed { Glibc.exit(1) }
         // Cut short by --shutdown-timeout: workers still run requests; leave without them.
         if !finished { Glibc.exit(0) }
+    }
+
+    /// Tells systemd (`Type=notify`), if it asked; a failure is logged, not fatal.
+    private static func notify(_ notifier: SystemdNotifier?, _ state: String, _ logger: Logger) {
+        guard let notifier else { return }
+        do throws(SystemError) {
+            try notifier.notify(state)
+        } catch {
+            logger.warning("cannot tell systemd \(state) through NOTIFY_SOCKET \(notifier.socketPath): \(error.reason)")
+        }
     }
 
     /// `path` from the current directory, when it is relative.

@@ -29,7 +29,7 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
     /// Starts `carriaged --host 127.0.0.1 --port 0 <arguments>` and waits for its
     /// `listening on` line.
     /// `launcher` runs before the daemon (e.g. `prlimit ... --`).
-    init(_ arguments: [String] = [], workers: Int = 2, launcher: [String] = [],
+    init(_ arguments: [String] = [], workers: Int = 2, launcher: [String] = [], environment: [String: String] = [:],
          file: StaticString = #filePath, line: UInt = #line) throws {
         let binary = productsDirectory().appendingPathComponent("carriaged").path
         // CARRIAGE_TEST_LOOPS runs every daemon with that many loops (scripts/test.sh does 3).
@@ -41,6 +41,9 @@ final class TestDaemon: @unchecked Sendable {  // safe: `log` is guarded by `loc
         let command = launcher + [binary, "--host", "127.0.0.1", "--port", "0", "--workers", "\(workers)"] + arguments
         process.executableURL = URL(fileURLWithPath: command[0])
         process.arguments = Array(command.dropFirst())
+        if !environment.isEmpty {
+            process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        }
         process.standardError = errorPipe
         process.standardOutput = FileHandle.nullDevice
         exit = ExitWatch(process)

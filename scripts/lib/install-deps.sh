@@ -26,6 +26,8 @@ carriage_install_test_deps() {
     command -v memcached >/dev/null 2>&1 || missing+=(memcached)
     command -v memccp >/dev/null 2>&1 || missing+=(libmemcached-tools)
     command -v nutcracker >/dev/null 2>&1 || missing+=(nutcracker)
+    # systemd-analyze verifies scripts/carriaged.service.
+    command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
     if [ ${#missing[@]} -gt 0 ]; then
         if [ "$(id -u)" -ne 0 ]; then
             echo "missing test packages: ${missing[*]}; their tests will be skipped (sudo apt-get install ${missing[*]})" >&2

@@ -26,6 +26,9 @@
 #include <event2/event.h>
 #include <event2/listener.h>
 #include <event2/util.h>
+// evhttp: the metrics endpoint (one HTTP server on a loop, not a second network stack).
+#include <event2/http.h>
+#include <event2/buffer.h>
 
 // `evsignal_new` and `evtimer_new` are function-like macros, which Swift cannot
 // import; these inline wrappers give Swift the same calls under a visible name.

@@ -47,6 +47,8 @@ public final class Server: @unchecked Sendable {
 
     // --- Loop 0's alone. ---
     private var listener: Listener?
+    /// `--metrics-port`: Prometheus' `GET /metrics`, served by loop 0.
+    private var metrics: HTTPServer?
     private var memcachedListener: Listener?
     private var acceptRetry: LoopEvent?
     /// Each second: a bounded slice of expired items comes back (`Store.reclaimExpired`).
@@ -75,6 +77,8 @@ public final class Server: @unchecked Sendable {
     public private(set) var port = 0
     /// The port of memcached's protocol, when configured (the kernel's choice for 0).
     public private(set) var memcachedPort: Int?
+    /// The port of the metrics endpoint, when configured (the kernel's choice for 0).
+    public private(set) var metricsPort: Int?
 
     /// Binds the listening sockets and starts the workers; connections are accepted once
     /// ``run()`` runs the loops.
@@ -84,7 +88,9 @@ public final class Server: @unchecked Sendable {
         self.logger = logger
         do {
             // Each connection is queued at most once, so this never fills.
-            pool = try WorkerPool(workers: configuration.workers, queueCapacity: configuration.maxConnections + 1, name: "worker")
+            pool = try WorkerPool(
+                workers: configuration.workers, queueCapacity: configuration.maxConnections + 1, name: "worker",
+                measuresTimings: configuration.metricsPort != nil)
         } catch {
             throw .workers(error)
         }
@@ -128,6 +134,17 @@ public final class Server: @unchecked Sendable {
                 memcachedListener = try listen(port: port, kind: .memcached)
                 memcachedPort = memcachedListener?.port
             }
+            if let port = configuration.metricsPort {
+                do {
+                    metrics = try HTTPServer(loop: loops[0].base, host: configuration.host, port: port) { [unowned self] method, uri in
+                        self.answerMetrics(uri: uri)
+                    }
+                } catch {
+                    if error.errno == EADDRINUSE { throw .addressInUse(host: configuration.host, port: port) }
+                    throw .cannotBind(host: configuration.host, port: port, error)
+                }
+                metricsPort = metrics?.port
+            }
         } catch {
             freeEvents()
             stopWorkers()
@@ -150,6 +167,25 @@ public final class Server: @unchecked Sendable {
             case .bind(let error): throw .cannotBind(host: host, port: port, error)
             }
         }
+    }
+
+    // MARK: Metrics
+
+    /// On loop 0: the answer to a request on `--metrics-port`.
+    private func answerMetrics(uri: String) -> HTTPServer.Response {
+        guard uri == "/metrics" || uri.hasPrefix("/metrics?") else {
+            return HTTPServer.Response(status: 404, body: Array("not found: try GET /metrics\n".utf8))
+        }
+        var stats = statistics.serverStats()
+        let totals = store.statistics
+        stats += [
+            ("keys", totals.keys), ("bytes_stored", totals.bytesStored),
+            ("memory_used", store.memoryUsed), ("memory_limit", store.maxMemoryBytes),
+            ("evictions", totals.evictions), ("expired", totals.expired),
+            ("get_hits", totals.hits), ("get_misses", totals.misses),
+        ]
+        let text = MetricsExposition.render(stats: stats, timings: pool.timings)
+        return HTTPServer.Response(status: 200, contentType: MetricsExposition.contentType, body: Array(text.utf8))
     }
 
     // MARK: Snapshots
@@ -208,6 +244,7 @@ public final class Server: @unchecked Sendable {
 
     /// Every C event goes before its event_base does.
     private func freeEvents() {
+        metrics = nil
         signalEvents = []
         expirySweep = nil
         acceptRetry = nil
@@ -284,6 +321,9 @@ public final class Server: @unchecked Sendable {
             "backend": "\(loops[0].base.backend)", "max-connections": "\(configuration.maxConnections)"])
         if let memcachedPort {
             logger.info("memcached protocol listening on \(Socket.endpoint(host: configuration.host, port: memcachedPort))")
+        }
+        if let metricsPort {
+            logger.info("metrics listening on \(Socket.endpoint(host: configuration.host, port: metricsPort)) (GET /metrics)")
         }
         onListening?(line)
         // A shutdown still ends a loop run here, after the others have started.

@@ -51,6 +51,9 @@ public struct ServerConfiguration: Sendable {
     /// systemd's 90 s stop timeout, so the daemon exits by itself, logging what it cut.
     public var shutdownTimeoutSeconds = 30
 
+    /// TCP port of the Prometheus endpoint (`GET /metrics`, same host); nil for none, 0
+    /// lets the kernel choose (see ``Server/metricsPort``).
+    public var metricsPort: Int?
     /// Where the store is kept across restarts: written at a graceful shutdown (and every
     /// `snapshotIntervalSeconds`), loaded at start before the listeners open. nil for none.
     public var snapshotPath: String?
@@ -81,6 +84,10 @@ public struct ServerConfiguration: Sendable {
         let largestRequest = max(maxItemSize, maxLineBytes)
         try check(maxClientMemoryBytes == 0 || maxClientMemoryBytes >= largestRequest,
                   "--max-client-memory must be 0 (no bound) or at least the largest request, \(largestRequest) bytes (--max-item-size, --max-line-bytes); got \(maxClientMemoryBytes)")
+        if let metricsPort {
+            try check((0...65535).contains(metricsPort), "--metrics-port must be 0 to 65535 (got \(metricsPort))")
+            try check(metricsPort == 0 || (metricsPort != port && metricsPort != memcachedPort), "--metrics-port must differ from --port and --memcached-port")
+        }
         try check(snapshotIntervalSeconds >= 0, "--snapshot-interval must be 0 (only at shutdown) or more seconds (got \(snapshotIntervalSeconds))")
         try check(snapshotIntervalSeconds == 0 || snapshotPath != nil, "--snapshot-interval needs --snapshot PATH")
         try check(snapshotPath != "", "--snapshot needs a file path")

@@ -66,12 +66,19 @@ final class JobQueue: @unchecked Sendable {
     /// array under the lock: amortized, as a ring that grows would be.
     private var overflow: [Slot?] = []
     private var overflowHead = 0
+    /// With timings: when each ring slot's job was queued (parallel to `ring`), when each
+    /// overflow job was, and the two histograms.
+    private let enqueuedAt: UnsafeMutablePointer<UInt64>?
+    private var overflowTimes: [UInt64] = []
+    private var timing: WorkerPool.Timings?
     // --- End of the state `mutex` protects. ---
 
-    init(capacity: Int, workers: Int) {
+    init(capacity: Int, workers: Int, measuresTimings: Bool = false) {
         self.capacity = capacity
         self.workers = workers
         ring = .allocate(capacity: capacity)
+        enqueuedAt = measuresTimings ? .allocate(capacity: capacity) : nil
+        timing = measuresTimings ? WorkerPool.Timings() : nil
         completedPerWorker = .allocate(capacity: workers)
         completedPerWorker.initialize(repeating: 0, count: workers)
         pthread_mutex_init(mutex, nil)
@@ -82,6 +89,7 @@ final class JobQueue: @unchecked Sendable {
     deinit {
         for i in 0..<count { (ring + (head + i) % capacity).deinitialize(count: 1) }
         ring.deallocate()
+        enqueuedAt?.deallocate()
         completedPerWorker.deallocate()
         pthread_cond_destroy(notFull)
         pthread_cond_destroy(notEmpty)
@@ -126,6 +134,7 @@ final class JobQueue: @unchecked Sendable {
             wakeups = claimWakeups(upTo: 1)
         } else {
             overflow.append(slot)  // amortized: the array keeps its capacity
+            if enqueuedAt != nil { overflowTimes.append(monotonicNanoseconds()) }
         }
         pthread_mutex_unlock(mutex)
         if wakeups > 0 { pthread_cond_signal(notEmpty) }
@@ -206,8 +215,10 @@ final class JobQueue: @unchecked Sendable {
     }
 
     /// With `mutex` held: slot after the last, initialised with `slot`.
-    private func push(_ slot: consuming Slot) {
-        (ring + (head + count) % capacity).initialize(to: slot)
+    private func push(_ slot: consuming Slot, queuedAt time: UInt64? = nil) {
+        let index = (head + count) % capacity
+        (ring + index).initialize(to: slot)
+        if let enqueuedAt { enqueuedAt[index] = time ?? monotonicNanoseconds() }
         count += 1
     }
 
@@ -236,19 +247,22 @@ final class JobQueue: @unchecked Sendable {
             }
             guard count > 0 else { break }
             let slot = (ring + head).move()
+            let queuedAt = enqueuedAt?[head]
             head = (head + 1) % capacity
             count -= 1
             busy += 1
             var wakeSubmitter = waitingSubmitters > 0
             if overflowHead < overflow.count {
                 // The freed slot goes to the oldest job waiting behind the ring.
-                push(overflow[overflowHead].take()!)
+                push(overflow[overflowHead].take()!, queuedAt: enqueuedAt == nil ? nil : overflowTimes[overflowHead])
                 overflowHead += 1
                 if overflowHead == overflow.count {
                     overflow.removeAll(keepingCapacity: true)
+                    overflowTimes.removeAll(keepingCapacity: true)
                     overflowHead = 0
                 } else if overflowHead >= 64 && overflowHead * 2 >= overflow.count {
                     overflow.removeFirst(overflowHead)  // amortized: half of it at least was taken
+                    if enqueuedAt != nil { overflowTimes.removeFirst(overflowHead) }
                     overflowHead = 0
                 }
                 wakeSubmitter = false
@@ -256,6 +270,7 @@ final class JobQueue: @unchecked Sendable {
             pthread_mutex_unlock(mutex)
             if wakeSubmitter { pthread_cond_signal(notFull) }
 
+            let started = queuedAt == nil ? 0 : monotonicNanoseconds()
             var threw = false
             do {
                 switch slot {
@@ -267,7 +282,15 @@ final class JobQueue: @unchecked Sendable {
             }
             _ = consume slot  // release what the job captured outside the lock
 
+            let ended = queuedAt == nil ? 0 : monotonicNanoseconds()
             pthread_mutex_lock(mutex)
+            if let queuedAt {
+                let waited = started &- queuedAt
+                timing!.queueWait.counts[WorkerPool.Histogram.bucket(nanoseconds: waited)] += 1
+                timing!.queueWait.sumNanoseconds &+= waited
+                timing!.run.counts[WorkerPool.Histogram.bucket(nanoseconds: ended &- started)] += 1
+                timing!.run.sumNanoseconds &+= ended &- started
+            }
             busy -= 1
             completed += 1
             completedPerWorker[index] += 1
@@ -292,6 +315,7 @@ final class JobQueue: @unchecked Sendable {
             head = 0
             count = 0
             swap(&droppedOverflow, &overflow)
+            overflowTimes.removeAll(keepingCapacity: true)
             discarded += dropped + droppedOverflow.count - overflowHead
             overflowHead = 0
         }
@@ -309,6 +333,22 @@ final class JobQueue: @unchecked Sendable {
         pthread_mutex_lock(mutex)
         defer { pthread_mutex_unlock(mutex) }
         return state == .shutDown
+    }
+
+    func timings() -> WorkerPool.Timings? {
+        guard enqueuedAt != nil else { return nil }
+        var copy = WorkerPool.Timings()  // allocated before locking; the copy below only writes
+        pthread_mutex_lock(mutex)
+        // Element by element: no second reference to the live arrays outlives the lock
+        // (a worker's next write would then copy them, allocating under the lock).
+        for i in 0..<copy.queueWait.counts.count {
+            copy.queueWait.counts[i] = timing!.queueWait.counts[i]
+            copy.run.counts[i] = timing!.run.counts[i]
+        }
+        copy.queueWait.sumNanoseconds = timing!.queueWait.sumNanoseconds
+        copy.run.sumNanoseconds = timing!.run.sumNanoseconds
+        pthread_mutex_unlock(mutex)
+        return copy
     }
 
     func stats() -> WorkerPool.Stats {

@@ -28,6 +28,9 @@ struct Carriaged: ParsableCommand {
     @Option(name: .customLong("memcached-port"), help: "Also serve memcached's text protocol on this port (0 = any free port); off unless given.")
     var memcachedPort: Int?
 
+    @Option(name: .customLong("metrics-port"), help: "Serve Prometheus metrics (GET /metrics) on this port (0 = any free port); off unless given.")
+    var metricsPort: Int?
+
     @Option(name: .customLong("max-item-size"), help: "Largest value a memcached storage command may store; larger gets 'SERVER_ERROR object too large for cache'.")
     var maxItemSize = ByteCount(bytes: defaults.maxItemSize)
 
@@ -129,6 +132,7 @@ struct Carriaged: ParsableCommand {
         configuration.host = host
         configuration.port = port
         configuration.memcachedPort = memcachedPort
+        configuration.metricsPort = metricsPort
         configuration.maxItemSize = maxItemSize.bytes
         configuration.workers = workers ?? Self.defaults.workers
         configuration.loops = loops ?? Self.defaults.loops

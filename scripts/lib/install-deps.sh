@@ -40,10 +40,15 @@ carriage_install_test_deps() {
                 || echo "could not install ${missing[*]}; their tests will be skipped" >&2
         fi
     fi
-    if ! python3 -c 'import pymemcache' >/dev/null 2>&1; then
-        echo "installing pymemcache with pip" >&2
-        python3 -m pip install --quiet pymemcache >&2 2>/dev/null \
-            || python3 -m pip install --quiet --break-system-packages pymemcache >&2 \
-            || echo "could not install pymemcache; its test will be skipped" >&2
-    fi
+    # pymemcache (a real memcached client) and prometheus_client (a real parser of the
+    # metrics endpoint's text).
+    local module package
+    for module in pymemcache:pymemcache prometheus_client:prometheus-client; do
+        package=${module#*:}; module=${module%%:*}
+        python3 -c "import $module" >/dev/null 2>&1 && continue
+        echo "installing $package with pip" >&2
+        python3 -m pip install --quiet "$package" >&2 2>/dev/null \
+            || python3 -m pip install --quiet --break-system-packages "$package" >&2 \
+            || echo "could not install $package; its test will be skipped" >&2
+    done
 }

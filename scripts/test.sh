@@ -57,6 +57,14 @@ else
     failed=$((failed + 1)); status=1
 fi
 
+# The man pages and WorkerPool's DocC build, with every flag documented and no warning.
+echo "== docs"
+if scripts/docs.sh; then
+    passed=$((passed + 1))
+else
+    failed=$((failed + 1)); status=1
+fi
+
 # The soak, briefly (its long runs are in the issue notes): everything at once, with
 # faults, for a minute; ledgers exact, RSS, descriptors and threads flat.
 echo "== soak: ${CARRIAGE_SOAK_MINUTES:-1} minute(s)"

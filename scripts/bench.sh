@@ -2,7 +2,8 @@
 # Benchmark: carriaged against memcached and Redis on loopback, same load tool, same
 # scenarios, interleaved (for each scenario the servers run back to back, and the whole
 # set repeats --reps times, so machine drift hits every server alike). Prints a table of
-# medians and writes it to bench-results/bench-<date>.txt (with the raw runs beside it).
+# medians and writes it to bench-results/bench-<date>.txt (with the raw runs beside it,
+# and PNG charts of throughput and latency drawn by scripts/bench-plot.sh).
 #
 #   scripts/bench.sh [--quick] [--duration S] [--reps N] [--servers LIST]
 #                    [--scenarios LIST] [--idle N] [--items N] [--fill N] [--tool-threads N]
@@ -556,3 +557,5 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
     fi
 } | tee "$table_file"
 echo "bench: table written to ${table_file#"$root"/}, raw runs in ${raw_file#"$root"/}" >&2
+# Charts beside them (gnuplot): throughput and latency per scenario and server.
+"$root/scripts/bench-plot.sh" "$raw_file" || echo "bench: no charts (bench-plot.sh failed)" >&2

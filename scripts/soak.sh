@@ -82,7 +82,9 @@ start=$(date +%s)
 echo "seconds rss_kib fds threads" | tee "$out/samples.txt"
 while kill -0 "$clients" 2>/dev/null || kill -0 "$mixed" 2>/dev/null; do
     sleep "$sample"
-    # Samples while the load runs: after it, the connections it held are gone.
+    # Samples while the load runs: at its end the connections it held go (the load
+    # processes may still be closing them when a sample at the last second is taken).
+    [ $(( $(date +%s) - start )) -lt $(( seconds - 1 )) ] || break
     kill -0 "$mixed" 2>/dev/null || break
     kill -0 "$daemon_pid" 2>/dev/null || break
     rss="$(awk '/^VmRSS:/ { print $2 }' "/proc/$daemon_pid/status")"

@@ -88,36 +88,8 @@ package enum Socket {
     /// The peer of a connected socket as logs show it: `127.0.0.1:50412`, `[::1]:50412`;
     /// `?` when it is gone.
     package static func peerName(_ fd: Int32) -> String {
-        var address = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        let got = withUnsafeMutablePointer(to: &address) { pointer in
-            pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
-                (try? syscallBlocking("getpeername") { getpeername(fd, sa, &length) }) != nil
-            }
-        }
-        guard got else { return "?" }
-        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
-        func printed() -> String { String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) }
-        switch Int32(address.ss_family) {
-        case AF_INET:
-            return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
-                    var host = sin.pointee.sin_addr
-                    inet_ntop(AF_INET, &host, &text, socklen_t(text.count))
-                    return "\(printed()):\(UInt16(bigEndian: sin.pointee.sin_port))"
-                }
-            }
-        case AF_INET6:
-            return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin6 in
-                    var host = sin6.pointee.sin6_addr
-                    inet_ntop(AF_INET6, &host, &text, socklen_t(text.count))
-                    return "[\(printed())]:\(UInt16(bigEndian: sin6.pointee.sin6_port))"
-                }
-            }
-        default:
-            return "?"
-        }
+        guard let peer = try? address(of: fd, peer: true) else { return "?" }
+        return endpoint(host: peer.host, port: peer.port)
     }
 
     /// `host:port` as logs and URLs write it: an IPv6 address in brackets.
@@ -127,24 +99,42 @@ package enum Socket {
 
     /// The local port a bound socket got (for port 0).
     package static func localPort(_ fd: Int32) throws(SystemError) -> Int {
+        try address(of: fd, peer: false)?.port ?? 0
+    }
+
+    /// A socket's own address (`getsockname`) or its peer's (`getpeername`), as numeric
+    /// host and port; nil for a family other than IPv4 and IPv6.
+    private static func address(of fd: Int32, peer: Bool) throws(SystemError) -> (host: String, port: Int)? {
         var address = sockaddr_storage()
         var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
         _ = try withUnsafeMutablePointer(to: &address) { pointer throws(SystemError) in
             try pointer.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa throws(SystemError) in
-                try syscallBlocking("getsockname") { getsockname(fd, sa, &length) }
+                peer ? try syscallBlocking("getpeername") { getpeername(fd, sa, &length) }
+                     : try syscallBlocking("getsockname") { getsockname(fd, sa, &length) }
             }
         }
+        var text = [CChar](repeating: 0, count: Int(INET6_ADDRSTRLEN) + 1)
+        var port = 0
         switch Int32(address.ss_family) {
         case AF_INET:
-            return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin_port)) }
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { sin in
+                    var host = sin.pointee.sin_addr
+                    inet_ntop(AF_INET, &host, &text, socklen_t(text.count))
+                    port = Int(UInt16(bigEndian: sin.pointee.sin_port))
+                }
             }
         case AF_INET6:
-            return withUnsafePointer(to: &address) {
-                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { Int(UInt16(bigEndian: $0.pointee.sin6_port)) }
+            withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { sin6 in
+                    var host = sin6.pointee.sin6_addr
+                    inet_ntop(AF_INET6, &host, &text, socklen_t(text.count))
+                    port = Int(UInt16(bigEndian: sin6.pointee.sin6_port))
+                }
             }
         default:
-            return 0
+            return nil
         }
+        return (String(decoding: text.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self), port)
     }
 }

@@ -120,15 +120,9 @@ public final class CommandProcessor: Sendable {
             for stat in environment.serverStats() {
                 appendStat(stat.name, stat.value, to: &output)
             }
-            let totals = store.statistics
-            appendStat("keys", totals.keys, to: &output)
-            appendStat("bytes_stored", totals.bytesStored, to: &output)
-            appendStat("memory_used", store.memoryUsed, to: &output)
-            appendStat("memory_limit", store.maxMemoryBytes, to: &output)
-            appendStat("evictions", totals.evictions, to: &output)
-            appendStat("expired", totals.expired, to: &output)
-            appendStat("get_hits", totals.hits, to: &output)
-            appendStat("get_misses", totals.misses, to: &output)
+            for stat in store.statLines {
+                appendStat(stat.name, stat.value, to: &output)
+            }
             output.append(static: Reply.end)
             output.append(static: "\n")
         case .quit:

@@ -176,15 +176,7 @@ public final class Server: @unchecked Sendable {
         guard uri == "/metrics" || uri.hasPrefix("/metrics?") else {
             return HTTPServer.Response(status: 404, body: Array("not found: try GET /metrics\n".utf8))
         }
-        var stats = statistics.serverStats()
-        let totals = store.statistics
-        stats += [
-            ("keys", totals.keys), ("bytes_stored", totals.bytesStored),
-            ("memory_used", store.memoryUsed), ("memory_limit", store.maxMemoryBytes),
-            ("evictions", totals.evictions), ("expired", totals.expired),
-            ("get_hits", totals.hits), ("get_misses", totals.misses),
-        ]
-        let text = MetricsExposition.render(stats: stats, timings: pool.timings)
+        let text = MetricsExposition.render(stats: statistics.serverStats() + store.statLines, timings: pool.timings)
         return HTTPServer.Response(status: 200, contentType: MetricsExposition.contentType, body: Array(text.utf8))
     }
 

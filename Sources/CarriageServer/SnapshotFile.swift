@@ -55,22 +55,22 @@ enum SnapshotFile {
                 var buffer: [UInt8] = []
                 buffer.reserveCapacity(2 * Store.snapshotSliceBytes)
                 buffer += magic
-                append(version, to: &buffer)
-                append(UInt32(0), to: &buffer)
-                append(Int64(unixNow), to: &buffer)
+                LittleEndian.append(version, to: &buffer)
+                LittleEndian.append(UInt32(0), to: &buffer)
+                LittleEndian.append(Int64(unixNow), to: &buffer)
                 var cursor = Store.SnapshotCursor()
                 var more = true
                 while more {
-                    let start = buffer.count
-                    more = store.exportSnapshot(from: &cursor, into: &buffer, unixNow: unixNow)
-                    written.items += countRecords(buffer[start...])
+                    let records = store.exportSnapshot(from: &cursor, into: &buffer, unixNow: unixNow)
+                    written.items += records ?? 0
+                    more = records != nil
                     if !more || buffer.count >= Store.snapshotSliceBytes {
                         if !more {
                             buffer += endMagic
-                            append(UInt64(written.items), to: &buffer)
+                            LittleEndian.append(UInt64(written.items), to: &buffer)
                         }
                         checksum.update(buffer[...])
-                        if !more { append(checksum.value, to: &buffer) }
+                        if !more { LittleEndian.append(checksum.value, to: &buffer) }
                         try Descriptor.writeAll(fd, buffer)
                         written.bytes += buffer.count
                         buffer.removeAll(keepingCapacity: true)
@@ -91,24 +91,9 @@ enum SnapshotFile {
         }
     }
 
-    /// Records in `bytes`, which holds whole records only.
-    private static func countRecords(_ bytes: ArraySlice<UInt8>) -> Int {
-        var count = 0
-        var rest = bytes
-        while case .record(_, let consumed) = SnapshotRecord.decode(rest) {
-            count += 1
-            rest = rest.dropFirst(consumed)
-        }
-        return count
-    }
-
     private static func directory(of path: String) -> String {
         guard let slash = path.lastIndex(of: "/") else { return "." }
         return slash == path.startIndex ? "/" : String(path[..<slash])
-    }
-
-    private static func append<T: FixedWidthInteger>(_ value: T, to buffer: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
     }
 
     // MARK: Reading
@@ -135,7 +120,7 @@ enum SnapshotFile {
         try reader.fill(leading)
         guard reader.available.prefix(leading).elementsEqual(magic.prefix(leading)) else { throw .notASnapshot(path: path) }
         let header = try reader.take(headerSize)
-        let fileVersion = integer(header, at: 8, as: UInt32.self)
+        let fileVersion = LittleEndian.read(header, at: 8, as: UInt32.self)
         guard fileVersion == version else { throw .unsupportedVersion(path: path, version: fileVersion) }
         checksum.update(header)
 
@@ -163,8 +148,8 @@ enum SnapshotFile {
             throw .corrupt(path: path, atByte: trailerStart, reason: "no end marker after the items")
         }
         checksum.update(trailer.prefix(16))
-        guard integer(trailer, at: 16, as: UInt32.self) == checksum.value else { throw .checksumMismatch(path: path) }
-        let count = integer(trailer, at: 8, as: UInt64.self)
+        guard LittleEndian.read(trailer, at: 16, as: UInt32.self) == checksum.value else { throw .checksumMismatch(path: path) }
+        let count = LittleEndian.read(trailer, at: 8, as: UInt64.self)
         guard count == UInt64(loaded.items + loaded.expired) else {
             throw .corrupt(path: path, atByte: trailerStart, reason: "\(count) items announced, \(loaded.items + loaded.expired) found")
         }
@@ -174,12 +159,6 @@ enum SnapshotFile {
         store.finishRestore(maxCAS: maxCAS)
         loaded.bytes = reader.size
         return loaded
-    }
-
-    private static func integer<T: FixedWidthInteger>(_ bytes: ArraySlice<UInt8>, at offset: Int, as _: T.Type) -> T {
-        var value: T = 0
-        for i in 0..<MemoryLayout<T>.size { value |= T(bytes[bytes.startIndex + offset + i]) << (8 * i) }
-        return value
     }
 
     /// Reads a file forward through a buffer, never past what it holds: a length that

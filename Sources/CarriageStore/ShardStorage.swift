@@ -439,12 +439,15 @@ struct ShardStorage {
     /// Appends the live items of index buckets `start...` to `buffer` as snapshot records,
     /// without allocating: a bucket's chain goes in whole or not at all, and the slice ends
     /// when the buffer holds `byteTarget` bytes or `bucketLimit` buckets were looked at.
+    /// `records` counts the items appended.
     ///
     /// The cursor is a bucket number, and the index only ever doubles: the buckets of an
     /// item not yet exported are all at or after the cursor in a doubled index too (bucket
     /// = digest bits mod size), so an item live throughout a snapshot is in it at least
     /// once; one that moved bucket may be in it twice (the later record wins at load).
-    func export(from start: Int, into buffer: inout [UInt8], byteTarget: Int, bucketLimit: Int, unixNow: Int) -> ExportStep {
+    func export(
+        from start: Int, into buffer: inout [UInt8], records: inout Int, byteTarget: Int, bucketLimit: Int, unixNow: Int
+    ) -> ExportStep {
         let now = clock.now()
         let flushedAll = flushAt != 0 && now >= flushAt
         func exported(_ item: ItemChunk) -> Bool {
@@ -471,6 +474,7 @@ struct ShardStorage {
                     SnapshotRecord.append(
                         key: item.key, value: item.value, flags: item.flags, marks: item.marks,
                         unixExpiry: expiry, cas: item.cas, to: &buffer)
+                    records += 1
                 }
                 id = item.hashNext
             }

@@ -55,11 +55,7 @@ public struct SnapshotRecord: Equatable, Sendable {
     public static func decode(_ bytes: ArraySlice<UInt8>) -> Decoded {
         guard bytes.count >= headerSize else { return .needs(headerSize) }
         let start = bytes.startIndex
-        func integer<T: FixedWidthInteger>(_ offset: Int, _: T.Type) -> T {
-            var value: T = 0
-            for i in 0..<MemoryLayout<T>.size { value |= T(bytes[start + offset + i]) << (8 * i) }
-            return value
-        }
+        func integer<T: FixedWidthInteger>(_ offset: Int, _ type: T.Type) -> T { LittleEndian.read(bytes, at: offset, as: type) }
         let keyCount = Int(bytes[start])
         let marks = ItemMarks(rawValue: UInt32(bytes[start + 1]))
         let valueCount = Int(integer(22, UInt32.self))
@@ -87,10 +83,10 @@ public struct SnapshotRecord: Equatable, Sendable {
     ) {
         buffer.append(UInt8(key.count))
         buffer.append(UInt8(truncatingIfNeeded: marks.rawValue))
-        appendInteger(flags, to: &buffer)
-        appendInteger(unixExpiry, to: &buffer)
-        appendInteger(cas, to: &buffer)
-        appendInteger(UInt32(value.count), to: &buffer)
+        LittleEndian.append(flags, to: &buffer)
+        LittleEndian.append(unixExpiry, to: &buffer)
+        LittleEndian.append(cas, to: &buffer)
+        LittleEndian.append(UInt32(value.count), to: &buffer)
         buffer.append(contentsOf: key)
         buffer.append(contentsOf: value)
     }
@@ -102,9 +98,5 @@ public struct SnapshotRecord: Equatable, Sendable {
                 Self.append(key: key, value: value, flags: flags, marks: marks, unixExpiry: unixExpiry, cas: cas, to: &buffer)
             }
         }
-    }
-
-    private static func appendInteger<T: FixedWidthInteger>(_ value: T, to buffer: inout [UInt8]) {
-        withUnsafeBytes(of: value.littleEndian) { buffer.append(contentsOf: $0) }
     }
 }

@@ -17,36 +17,39 @@ extension Store {
 
     /// Appends the next slice of live items to `buffer` as ``SnapshotRecord``s, holding one
     /// shard's lock for at most a bounded slice (about ``snapshotSliceBytes``, or one index
-    /// bucket's items if they are more), and advances `cursor`. Returns false once every
-    /// shard is done (nothing appended then). Expiries are written in unix seconds, from
+    /// bucket's items if they are more), and advances `cursor`. Expiries are written in unix seconds, from
     /// `unixNow`.
+    ///
+    /// - Returns: the records appended (0 when the buffer, not empty, has no room for the
+    ///   next bucket's items: empty it and call again), or nil once every shard is done.
     ///
     /// Writes go on meanwhile: an item live and unchanged throughout the export is in it
     /// (possibly twice: the later record wins at load); one written during it may be in it
     /// with either value, or not at all if it was created after its bucket was passed.
-    public func exportSnapshot(from cursor: inout SnapshotCursor, into buffer: inout [UInt8], unixNow: Int) -> Bool {
+    public func exportSnapshot(from cursor: inout SnapshotCursor, into buffer: inout [UInt8], unixNow: Int) -> Int? {
+        var records = 0
         while cursor.shard < shards.count {
             let room = buffer.capacity - buffer.count
             let target = buffer.count + min(room, Self.snapshotSliceBytes)
             let start = cursor.bucket
             let step = shards[cursor.shard].withLock { storage in
-                storage.export(from: start, into: &buffer, byteTarget: target,
+                storage.export(from: start, into: &buffer, records: &records, byteTarget: target,
                                bucketLimit: Self.snapshotSliceBuckets, unixNow: unixNow)
             }
             switch step {
             case .more(let next):
                 cursor.bucket = next
-                return true
+                return records
             case .done:
                 cursor.shard += 1
                 cursor.bucket = 0
-                return true
+                return records
             case .needsCapacity(let count):
                 // Outside the lock; the same bucket again.
                 buffer.reserveCapacity(buffer.count + count)
             }
         }
-        return false
+        return nil
     }
 
     /// Stores a snapshot's item as it was: value, flags, marks, expiry and CAS unique.

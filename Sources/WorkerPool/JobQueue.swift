@@ -285,11 +285,8 @@ final class JobQueue: @unchecked Sendable {
             let ended = queuedAt == nil ? 0 : monotonicNanoseconds()
             pthread_mutex_lock(mutex)
             if let queuedAt {
-                let waited = started &- queuedAt
-                timing!.queueWait.counts[WorkerPool.Histogram.bucket(nanoseconds: waited)] += 1
-                timing!.queueWait.sumNanoseconds &+= waited
-                timing!.run.counts[WorkerPool.Histogram.bucket(nanoseconds: ended &- started)] += 1
-                timing!.run.sumNanoseconds &+= ended &- started
+                timing!.queueWait.record(nanoseconds: started &- queuedAt)
+                timing!.run.record(nanoseconds: ended &- started)
             }
             busy -= 1
             completed += 1

@@ -27,6 +27,12 @@ extension WorkerPool {
         /// Durations counted.
         public var count: Int { counts.reduce(0, +) }
 
+        /// Counts one duration.
+        mutating func record(nanoseconds: UInt64) {
+            counts[Self.bucket(nanoseconds: nanoseconds)] += 1
+            sumNanoseconds &+= nanoseconds
+        }
+
         /// The bucket of a duration: the first whose bound (2^k µs) is at least it.
         static func bucket(nanoseconds: UInt64) -> Int {
             let microseconds = (nanoseconds + 999) / 1000

@@ -54,8 +54,8 @@ public final class WorkerPool: @unchecked Sendable {
 
     /// Starts `workers` threads named `<name>-<index>` that take jobs from a queue of
     /// `queueCapacity` slots. With `measuresTimings`, every job's queue wait and run time
-    /// go into ``timings`` (two clock reads and a few instructions under the lock per
-    /// job, and 8 bytes per queue slot).
+    /// go into ``timings`` (three clock reads per job, one of them under the lock as the
+    /// job is queued, a few instructions under the lock, and 8 bytes per queue slot).
     ///
     /// - Throws: ``WorkerPoolError/invalidWorkerCount(_:)`` or
     ///   ``WorkerPoolError/invalidQueueCapacity(_:)`` for a count below 1, and

@@ -24,25 +24,24 @@ final class PidFile {
         } catch {
             throw .pidFile(path: path, error)
         }
-        do {
+        let locked: Bool
+        do throws(SystemError) {
             switch try syscall("flock", { flock(fd, LOCK_EX | LOCK_NB) }) {
-            case .done:
-                break
-            case .wouldBlock:
-                let holder = (try? Descriptor.readToEnd(fd)).map { String(decoding: $0, as: UTF8.self) } ?? ""
-                Descriptor.close(fd)
-                throw DaemonError.pidFileLocked(path: path, holder: holder.split(separator: "\n").first.map(String.init) ?? "?")
+            case .done: locked = true
+            case .wouldBlock: locked = false
             }
-            _ = try syscallBlocking("ftruncate") { ftruncate(fd, 0) }
-            try Descriptor.writeAll(fd, Array("\(getpid())\n".utf8))
-        } catch let error as DaemonError {
-            throw error
-        } catch let error as SystemError {
-            Descriptor.close(fd)
-            throw .pidFile(path: path, error)
+            if locked {
+                _ = try syscallBlocking("ftruncate") { ftruncate(fd, 0) }
+                try Descriptor.writeAll(fd, Array("\(getpid())\n".utf8))
+            }
         } catch {
             Descriptor.close(fd)
-            throw .pidFile(path: path, SystemError(call: "flock", errno: EIO))
+            throw .pidFile(path: path, error)
+        }
+        guard locked else {
+            let holder = (try? Descriptor.readToEnd(fd)).map { String(decoding: $0, as: UTF8.self) } ?? ""
+            Descriptor.close(fd)
+            throw .pidFileLocked(path: path, holder: holder.split(separator: "\n").first.map(String.init) ?? "?")
         }
         return PidFile(path: path, fd: fd)
     }

@@ -17,7 +17,7 @@ final class StoreSnapshotTests: XCTestCase {
         var largest = 0
         while true {
             buffer.removeAll(keepingCapacity: true)
-            guard store.exportSnapshot(from: &cursor, into: &buffer, unixNow: unixNow) else { break }
+            guard store.exportSnapshot(from: &cursor, into: &buffer, unixNow: unixNow) != nil else { break }
             largest = max(largest, buffer.count)
             all += buffer
         }

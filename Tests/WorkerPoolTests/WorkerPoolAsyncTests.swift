@@ -44,11 +44,11 @@ final class WorkerPoolAsyncTests: XCTestCase {
     func testAFullQueueSuspendsTheTaskAndBlocksNoThread() async throws {
         let pool = try WorkerPool(workers: 1, queueCapacity: 2)
         let gate = Gate()
-        let waiting = try XCTUnwrap(pool.trySubmit { gate.wait() } ? pool : nil)
+        XCTAssertTrue(pool.trySubmit { gate.wait() })
         let callers = 200  // far more than the cooperative pool has threads
         let results = Task {
             try await withThrowingTaskGroup(of: Int.self) { group in
-                for i in 0..<callers { group.addTask { try await waiting.run { i } } }
+                for i in 0..<callers { group.addTask { try await pool.run { i } } }
                 return try await group.reduce(0, +)
             }
         }
@@ -128,9 +128,11 @@ final class WorkerPoolAsyncTests: XCTestCase {
         pool.shutdown(.discardPending)
         gate.open()
         pool.join()
+        // None ran: queued ones were dropped, later ones found the pool shut down.
         for task in tasks {
             do {
-                _ = try await task.value
+                let value = try await task.value
+                XCTFail("job \(value) ran after a discarding shutdown")
             } catch {
                 XCTAssertEqual(error as? WorkerPoolError, .shutDown)
             }

@@ -39,6 +39,13 @@ package final class PosixThread {
         if !joined { pthread_detach(handle) }
     }
 
+    /// Sets the thread's scheduling policy (at the normal priority), from any thread.
+    package func setScheduling(_ policy: SchedulingPolicy) throws(SystemError) {
+        var parameters = sched_param(sched_priority: 0)
+        let status = pthread_setschedparam(handle, policy.kernelValue, &parameters)
+        guard status == 0 else { throw SystemError(call: "pthread_setschedparam", errno: status) }
+    }
+
     /// Waits for the thread to end. Once.
     package func join() {
         guard !joined else { return }

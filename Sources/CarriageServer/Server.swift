@@ -299,7 +299,13 @@ public final class Server: @unchecked Sendable {
         var unthreaded: [ServerLoop] = []
         for loop in loops {
             do {
-                threads.append(try PosixThread(name: "loop-\(loop.index)") { loop.run() })
+                let thread = try PosixThread(name: "loop-\(loop.index)") { loop.run() }
+                threads.append(thread)
+                do {
+                    try thread.setScheduling(configuration.loopScheduling)
+                } catch {
+                    logger.warning("loop-\(loop.index): cannot use the \(configuration.loopScheduling) scheduling policy (\(error)); it keeps the default")
+                }
             } catch {
                 logger.error("cannot start loop-\(loop.index): \(error); running it on the calling thread")
                 unthreaded.append(loop)

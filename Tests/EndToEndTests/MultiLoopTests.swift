@@ -48,6 +48,32 @@ final class MultiLoopTests: XCTestCase {
         for client in clients { XCTAssertTrue(try client.isClosedByServer()) }
     }
 
+    /// The kernel scheduling policy (field 41 of /proc/PID/task/TID/stat) of each of the
+    /// daemon's threads, by thread name.
+    private func schedulingPolicies(of daemon: TestDaemon) throws -> [String: Int] {
+        var policies: [String: Int] = [:]
+        for task in try FileManager.default.contentsOfDirectory(atPath: "/proc/\(daemon.pid)/task") {
+            let stat = try String(contentsOfFile: "/proc/\(daemon.pid)/task/\(task)/stat", encoding: .utf8)
+            // "tid (comm) state ...": the comm may hold spaces; fields resume after ')'.
+            guard let close = stat.lastIndex(of: ")"), let open = stat.firstIndex(of: "(") else { continue }
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            policies[String(stat[stat.index(after: open)..<close])] = Int(fields[38])
+        }
+        return policies
+    }
+
+    /// Loops run as SCHED_BATCH (3) unless told otherwise; the workers keep SCHED_OTHER (0).
+    func testLoopThreadsRunUnderTheChosenSchedulingPolicy() throws {
+        for (flag, expected) in [([String](), 3), (["--loop-scheduling", "normal"], 0)] {
+            let daemon = try TestDaemon(["--loops", "2"] + flag)
+            defer { daemon.stopCleanly() }
+            let policies = try schedulingPolicies(of: daemon)
+            XCTAssertEqual(policies["loop-0"], expected, "\(flag): \(policies)")
+            XCTAssertEqual(policies["loop-1"], expected, "\(flag): \(policies)")
+            XCTAssertEqual(policies["worker-0"], 0, "\(flag): \(policies)")
+        }
+    }
+
     func testIdleTimeoutOnEveryLoop() throws {
         let daemon = try TestDaemon(["--loops", "3", "--idle-timeout", "1"])
         defer { daemon.stopCleanly() }

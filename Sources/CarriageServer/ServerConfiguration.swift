@@ -17,8 +17,9 @@ public struct ServerConfiguration: Sendable {
     /// Worker threads; defaults to the number of online cores.
     public var workers = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))))
     /// Loop threads, each with its own event base and share of the connections. By
-    /// default one per 4 cores: a loop spends about a third of the CPU per request that the
-    /// workers do (README, "How far it scales"), so one loop feeds about 3 workers' cores.
+    /// default one per 4 cores: a loop spends a third (its cores idle) to a sixth (busy, under
+    /// `SCHED_BATCH`) of the CPU per request that the workers do (README, "How far it
+    /// scales"), so one loop feeds 3 to 6 workers' cores.
     public var loops = max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN))) / 4)
     /// How the kernel schedules the loop threads. `batch` by default: on busy cores a loop
     /// then no longer preempts the workers each time a request arrives, and finds more

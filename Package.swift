@@ -12,6 +12,7 @@ let package = Package(
         // -sanitize=fuzzer and -parse-as-library; a plain build makes them as stubs).
         .executable(name: "fuzz-memcached", targets: ["FuzzMemcached"]),
         .executable(name: "fuzz-line-protocol", targets: ["FuzzLineProtocol"]),
+        .executable(name: "fuzz-authentication", targets: ["FuzzAuthentication"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -67,6 +68,7 @@ let package = Package(
         .target(name: "FuzzSupport", dependencies: ["CarriageProtocol"]),
         .executableTarget(name: "FuzzMemcached", dependencies: ["CarriageProtocol", "CarriageStore", "FuzzSupport"]),
         .executableTarget(name: "FuzzLineProtocol", dependencies: ["CarriageProtocol", "CarriageStore", "FuzzSupport"]),
+        .executableTarget(name: "FuzzAuthentication", dependencies: ["CarriageProtocol", "CarriageStore", "FuzzSupport"]),
         .testTarget(name: "WorkerPoolTests", dependencies: ["WorkerPool"]),
         .testTarget(name: "CarriagePosixTests", dependencies: ["CarriagePosix"]),
         // Helpers the store's and the protocol's tests share (no XCTest in it).

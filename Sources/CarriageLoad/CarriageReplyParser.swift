@@ -33,6 +33,8 @@ struct CarriageReplyParser: ReplyParser {
         switch request {
         case .quit:
             throw .badOption("QUIT closes the connection; it cannot be part of a request mix")
+        case .auth:
+            throw .badOption("AUTH logs a connection in once; it cannot be part of a request mix")
         case .ping, .sleep, .set:
             // The reply depends on the request alone: ask the server's code.
             return .line(String(decoding: ReferenceServer.reply(to: sample).dropLast(), as: UTF8.self))

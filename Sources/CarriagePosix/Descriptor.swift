@@ -52,6 +52,13 @@ package enum Descriptor {
         return Int(status.st_size)
     }
 
+    /// The open file's permission bits (`st_mode & 0o7777`).
+    package static func permissions(_ fd: Int32) throws(SystemError) -> mode_t {
+        var status = stat()
+        _ = try syscallBlocking("fstat") { fstat(fd, &status) }
+        return status.st_mode & 0o7777
+    }
+
     /// Forces what was written to `fd` onto the disk.
     package static func sync(_ fd: Int32) throws(SystemError) {
         _ = try syscallBlocking("fsync") { fsync(fd) }

@@ -28,6 +28,9 @@ package final class Listener {
     private let callbacks: Callbacks
     /// The port bound (the kernel's choice when asked for 0).
     package let port: Int
+    /// Whether the address bound is a loopback one (127.0.0.0/8, ::1, or IPv4-mapped
+    /// 127.x): only this machine can reach it.
+    package let isLoopback: Bool
 
     /// Binds `host:port` and starts accepting. `failed` gets a failed `accept` (EMFILE,
     /// ENFILE, ...).
@@ -55,7 +58,9 @@ package final class Listener {
         self.listener = listener
         self.callbacks = callbacks
         do {
-            self.port = try Socket.localPort(evconnlistener_get_fd(listener))
+            let fd = evconnlistener_get_fd(listener)
+            self.port = try Socket.localPort(fd)
+            self.isLoopback = try Socket.isLoopback(fd)
         } catch {
             evconnlistener_free(listener)
             throw .bind(error)

@@ -102,6 +102,13 @@ package enum Socket {
         try address(of: fd, peer: false)?.port ?? 0
     }
 
+    /// Whether a bound socket's own address is a loopback one: 127.0.0.0/8, `::1`, or
+    /// 127.x mapped into IPv6.
+    package static func isLoopback(_ fd: Int32) throws(SystemError) -> Bool {
+        guard let host = try address(of: fd, peer: false)?.host else { return false }
+        return host.hasPrefix("127.") || host == "::1" || host.hasPrefix("::ffff:127.")
+    }
+
     /// A socket's own address (`getsockname`) or its peer's (`getpeername`), as numeric
     /// host and port; nil for a family other than IPv4 and IPv6.
     private static func address(of fd: Int32, peer: Bool) throws(SystemError) -> (host: String, port: Int)? {

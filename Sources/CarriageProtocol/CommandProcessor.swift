@@ -7,11 +7,47 @@ import CarriageStore
 public final class CommandProcessor: Sendable {
     private let store: Store
     private let environment: any ServerEnvironment
+    /// The users `AUTH` checks (`--auth-file`); nil when the server needs no login.
+    public let credentials: Credentials?
 
-    /// Creates a processor over `store`, asking `environment` for `THREAD` and `STATS`.
-    public init(store: Store, environment: any ServerEnvironment) {
+    /// Creates a processor over `store`, asking `environment` for `THREAD` and `STATS`;
+    /// with `credentials`, a connection must `AUTH` first (see ``execute(line:auth:output:)``).
+    public init(store: Store, environment: any ServerEnvironment, credentials: Credentials? = nil) {
         self.store = store
         self.environment = environment
+        self.credentials = credentials
+    }
+
+    /// Runs one request line of a connection that has not logged in yet (the server has
+    /// ``credentials``): `AUTH <user> <password>` answers `OK` or `ERR auth failed` (the
+    /// third failure closes the connection); `PING` and `QUIT` run; anything else gets
+    /// `ERR auth required`. What the caller should log and count is in `auth`'s change.
+    public func execute(line: ArraySlice<UInt8>, auth: inout AuthState, output: inout [UInt8]) -> Disposition {
+        guard !line.isEmpty else { return .keepOpen }
+        let request: Request
+        do throws(CommandError) {
+            request = try Request(parsing: line)
+        } catch {
+            // Refused before it is looked at: what a request would have said is not shown
+            // to a client that has not logged in.
+            output.append(static: "ERR auth required\n")
+            return .keepOpen
+        }
+        switch request {
+        case .ping, .quit:
+            return execute(line: line, output: &output)
+        case .auth(let user, let password):
+            guard let credentials, credentials.verify(user: line[user], password: line[password]) else {
+                output.append(static: "ERR auth failed\n")
+                return auth.fail() ? .close : .keepOpen
+            }
+            auth.isAuthenticated = true
+            output.append(static: "OK\n")
+            return .keepOpen
+        default:
+            output.append(static: "ERR auth required\n")
+            return .keepOpen
+        }
     }
 
     /// Runs one request line (the LF and a CR right before it are already removed, the line is
@@ -128,6 +164,13 @@ public final class CommandProcessor: Sendable {
         case .quit:
             output.append(static: "OK BYE\n")
             return .close
+        case .auth(let user, let password):
+            // Logged in already, or no login needed: a check that changes nothing.
+            guard let credentials else {
+                output.append(static: "ERR auth not enabled\n")
+                return .keepOpen
+            }
+            output.append(static: credentials.verify(user: line[user], password: line[password]) ? "OK\n" : "ERR auth failed\n")
         }
         return .keepOpen
     }

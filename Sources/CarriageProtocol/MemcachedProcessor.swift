@@ -31,21 +31,12 @@ public final class MemcachedProcessor: Sendable {
     /// Runs the first request in `bytes` if it is complete (its line and, for a storage
     /// command, its data block), appending its reply to `output`.
     package func process(_ bytes: ArraySlice<UInt8>, output: inout [UInt8]) -> MemcachedStep {
-        guard let newline = bytes.firstIndex(ofByte: Self.lf) else {
-            guard bytes.count <= maxLineBytes + 1 else {
-                output.append(static: MemcachedReply.lineTooLong)
-                return .lineTooLong
-            }
-            return .incomplete
+        let line: ArraySlice<UInt8>
+        let request: Request
+        switch frame(bytes, output: &output) {
+        case .step(let step): return step
+        case .line(let framed, let framedRequest): (line, request) = (framed, framedRequest)
         }
-        var lineEnd = newline
-        if lineEnd > bytes.startIndex && bytes[lineEnd - 1] == Self.cr { lineEnd -= 1 }
-        let line = bytes[bytes.startIndex..<lineEnd]
-        guard line.count <= maxLineBytes else {
-            output.append(static: MemcachedReply.lineTooLong)
-            return .lineTooLong
-        }
-        let request = Request(bytes: bytes, lineEnd: newline + 1)
         var tokens = MemcachedTokens(line)
         guard let command = tokens.next() else { return request.reply(MemcachedReply.error, to: &output) }
         switch command.count {
@@ -92,6 +83,34 @@ public final class MemcachedProcessor: Sendable {
         if command.equals("stats") { return stats(&tokens, request, &output) }
         if command.equals("quit") { return .quit }
         return request.reply(MemcachedReply.error, to: &output)
+    }
+
+    /// The command line at the start of some bytes, or what to do without one.
+    enum Framed {
+        /// The line, without CR LF, and where it ends.
+        case line(ArraySlice<UInt8>, Request)
+        /// No complete line yet (`incomplete`), or one too long (its reply appended).
+        case step(MemcachedStep)
+    }
+
+    /// Finds the command line at the start of `bytes`: up to LF, a CR before it dropped,
+    /// at most `maxLineBytes`.
+    func frame(_ bytes: ArraySlice<UInt8>, output: inout [UInt8]) -> Framed {
+        guard let newline = bytes.firstIndex(ofByte: Self.lf) else {
+            guard bytes.count <= maxLineBytes + 1 else {
+                output.append(static: MemcachedReply.lineTooLong)
+                return .step(.lineTooLong)
+            }
+            return .step(.incomplete)
+        }
+        var lineEnd = newline
+        if lineEnd > bytes.startIndex && bytes[lineEnd - 1] == Self.cr { lineEnd -= 1 }
+        let line = bytes[bytes.startIndex..<lineEnd]
+        guard line.count <= maxLineBytes else {
+            output.append(static: MemcachedReply.lineTooLong)
+            return .step(.lineTooLong)
+        }
+        return .line(line, Request(bytes: bytes, lineEnd: newline + 1))
     }
 
     /// Where a request's line ends in the bytes given to `process`.

@@ -20,6 +20,10 @@ package enum MemcachedReply {
     package static let tooLarge: StaticString = "SERVER_ERROR object too large for cache\r\n"
     package static let outOfMemory: StaticString = "SERVER_ERROR out of memory storing object\r\n"
     package static let invalidFlag: StaticString = "CLIENT_ERROR invalid flag\r\n"
+    /// Before a connection has logged in (`--auth-file`), to every command but the login.
+    package static let unauthenticated: StaticString = "CLIENT_ERROR unauthenticated\r\n"
+    package static let authFailure: StaticString = "CLIENT_ERROR authentication failure\r\n"
+    package static let badAuthToken: StaticString = "CLIENT_ERROR bad authentication token format\r\n"
     package static let opaqueTooLong: StaticString = "CLIENT_ERROR opaque token too long\r\n"
     /// Sent at accept past `--max-connections`, then the connection is closed (memcached's
     /// own words for it).

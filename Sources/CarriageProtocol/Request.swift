@@ -26,6 +26,8 @@ package enum Request: Equatable, Sendable {
     case thread
     case stats
     case quit
+    /// `AUTH <user> <password>`: the password is the rest of the line.
+    case auth(user: Range<Int>, password: Range<Int>)
 
     /// The longest `SLEEP`, in milliseconds.
     package static let maxSleepMilliseconds = 60_000
@@ -100,6 +102,11 @@ package enum Request: Equatable, Sendable {
                 throw .usage(.expire)
             }
             self = .expire(key: key, seconds: seconds)
+        case .auth:
+            guard let arguments, let userEnd = Self.firstSpace(in: line, from: arguments.lowerBound),
+                  userEnd > arguments.lowerBound, userEnd + 1 < line.count
+            else { throw .usage(.auth) }
+            self = .auth(user: arguments.lowerBound..<userEnd, password: (userEnd + 1)..<line.count)
         case .incr, .decr:
             guard let arguments else { throw .usage(verb) }
             let keyEnd = Self.firstSpace(in: line, from: arguments.lowerBound)
@@ -139,6 +146,7 @@ package enum Request: Equatable, Sendable {
         case .decr(let key, let delta): return .decr(key: moved(key), delta: delta)
         case .expire(let key, let seconds): return .expire(key: moved(key), seconds: seconds)
         case .ttl(let key): return .ttl(key: moved(key))
+        case .auth(let user, let password): return .auth(user: moved(user), password: moved(password))
         case .ping, .sleep, .thread, .stats, .quit: return self
         }
     }

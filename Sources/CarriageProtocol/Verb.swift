@@ -1,6 +1,6 @@
 /// The verbs of protocol version 1.
 package enum Verb: CaseIterable, Sendable {
-    case ping, echo, cap, sleep, set, get, del, incr, decr, expire, ttl, thread, stats, quit
+    case ping, echo, cap, sleep, set, get, del, incr, decr, expire, ttl, thread, stats, quit, auth
 
     /// The verb spelled by `bytes`, compared case-insensitively, or `nil` for an unknown verb.
     ///
@@ -32,6 +32,7 @@ package enum Verb: CaseIterable, Sendable {
         case 0x6461_6572_6874: self = .thread
         case 0x73_7461_7473: self = .stats
         case 0x7469_7571: self = .quit
+        case 0x6874_7561: self = .auth
         default: return nil
         }
     }
@@ -54,6 +55,7 @@ package enum Verb: CaseIterable, Sendable {
         case .thread: "THREAD"
         case .stats: "STATS"
         case .quit: "QUIT"
+        case .auth: "AUTH <user> <password>"
         }
     }
 }

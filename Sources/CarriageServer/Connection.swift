@@ -44,11 +44,10 @@ final class Connection: LoopEvent, @unchecked Sendable {
     /// so a worker that read less than it asked for knows a FIN may still wait behind
     /// the data (see `ConnectionWorker.mayHaveFIN`).
     let peerHungUp = Atomic<Bool>(false)
-    /// `input` holds complete requests that a turn left unrun (the running worker's).
-    var inputHasLines = false
-    /// Close once `output` is flushed (after `QUIT`, `ERR line too long`, or EOF; the
-    /// running worker's).
-    var closeAfterFlush = false
+    /// `inputHasLines` and `closeAfterFlush`, in one byte (the running worker's).
+    private var turnFlags: UInt8 = 0
+    /// Its login (`--auth-file`), packed (``AuthState/packed``; the running worker's).
+    var authState: UInt8 = 0
     /// The server closes it while the client may still be sending: its loop drains before
     /// closing (``LingeringCloses``), so the last reply is not lost to a reset. Set by
     /// whoever closes it (worker or loop), read by the loop when it frees it.
@@ -65,6 +64,19 @@ final class Connection: LoopEvent, @unchecked Sendable {
         self.owner = owner
         self.lastActive = Atomic(Int32(truncatingIfNeeded: now))
         try super.init(loop: loop, fd: fd, events: [.read, .write, .closed, .persist, .edgeTriggered])
+    }
+
+    /// `input` holds complete requests that a turn left unrun (the running worker's).
+    var inputHasLines: Bool {
+        get { turnFlags & 1 != 0 }
+        set { turnFlags = newValue ? turnFlags | 1 : turnFlags & ~1 }
+    }
+
+    /// Close once `output` is flushed (after `QUIT`, `ERR line too long`, or EOF; the
+    /// running worker's).
+    var closeAfterFlush: Bool {
+        get { turnFlags & 2 != 0 }
+        set { turnFlags = newValue ? turnFlags | 2 : turnFlags & ~2 }
     }
 
     /// Bytes its buffers hold (their capacity): the owner's (a running worker's, or the

@@ -38,6 +38,8 @@ final class ConnectionWorker: @unchecked Sendable {
     /// Held here so that running a line does not go through `core` (an unowned load).
     private let processor: CommandProcessor
     private let memcached: MemcachedProcessor
+    /// `--auth-file`'s users; nil when connections need no login.
+    private let credentials: Credentials?
     private let maxLineBytes: Int
     private let requestsPerTurn: Int
     private var readBuffer: [UInt8]
@@ -49,6 +51,7 @@ final class ConnectionWorker: @unchecked Sendable {
     init(index: Int, name: String, core: Server, configuration: ServerConfiguration) {
         self.processor = core.processor
         self.memcached = core.memcachedProcessor
+        self.credentials = core.processor.credentials
         self.name = name
         self.core = core
         self.clientMemory = core.counters.clientMemory
@@ -254,7 +257,10 @@ final class ConnectionWorker: @unchecked Sendable {
     private func runMemcached(_ bytes: ArraySlice<UInt8>, _ c: Connection) -> RunResult {
         var start = bytes.startIndex
         while start < bytes.endIndex {
-            switch memcached.process(bytes[start...], output: &out) {
+            let step = needsLogin(c)
+                ? login(c) { auth in memcached.processBeforeAuth(bytes[start...], auth: &auth, credentials: credentials!, output: &out) }
+                : memcached.process(bytes[start...], output: &out)
+            switch step {
             case .incomplete:
                 return .ranAll(consumed: start - bytes.startIndex)
             case .ran(let consumed):
@@ -301,7 +307,7 @@ final class ConnectionWorker: @unchecked Sendable {
                 return .closing
             }
             countRequest()
-            if processor.execute(line: line, output: &out) == .close {
+            if execute(line, c) == .close {
                 closeWhenFlushed(c)
                 return .closing
             }
@@ -322,7 +328,38 @@ final class ConnectionWorker: @unchecked Sendable {
             return
         }
         countRequest()
-        _ = processor.execute(line: line, output: &out)
+        _ = execute(line, c)
+    }
+
+    // MARK: Login
+
+    private func execute(_ line: ArraySlice<UInt8>, _ c: Connection) -> Disposition {
+        guard needsLogin(c) else { return processor.execute(line: line, output: &out) }
+        return login(c) { auth in processor.execute(line: line, auth: &auth, output: &out) }
+    }
+
+    /// With `--auth-file`, until the connection has logged in: one branch on the hot path.
+    private func needsLogin(_ c: Connection) -> Bool {
+        credentials != nil && !AuthState(packed: c.authState).isAuthenticated
+    }
+
+    /// Runs `body` on `c`'s login state, then counts and logs what it did: a login, or
+    /// a failed attempt (with the client's address).
+    private func login<Result>(_ c: Connection, _ body: (inout AuthState) -> Result) -> Result {
+        var auth = AuthState(packed: c.authState)
+        let before = auth
+        let result = body(&auth)
+        guard auth != before else { return result }
+        c.authState = auth.packed
+        core.counters.authCommands.add(1, ordering: .relaxed)
+        if auth.failures > before.failures {
+            core.counters.authErrors.add(1, ordering: .relaxed)
+            let closing = auth.failures >= AuthState.maxFailures ? "; closing the connection" : ""
+            core.logger.warning("authentication failed for \(Socket.peerName(c.fd)) (attempt \(auth.failures) of \(AuthState.maxFailures))\(closing)")
+        } else {
+            core.logger.debug("authenticated", metadata: ["client": "\(Socket.peerName(c.fd))"])
+        }
+        return result
     }
 
     /// Keeps in the connection what `run` left of `bytes`: a partial line, or lines.

@@ -104,7 +104,7 @@ public final class Server: @unchecked Sendable {
         self.store = store
         let environment = ServerStatistics(clock: clock, pool: pool, counters: counters)
         statistics = environment
-        processor = CommandProcessor(store: store, environment: environment)
+        processor = CommandProcessor(store: store, environment: environment, credentials: configuration.credentials)
         memcachedProcessor = MemcachedProcessor(
             store: store, environment: environment, maxLineBytes: configuration.maxLineBytes,
             maxItemSize: configuration.maxItemSize)
@@ -128,8 +128,19 @@ public final class Server: @unchecked Sendable {
             }
             // Before the listeners open: no client sees the store half loaded.
             try loadSnapshot()
-            listener = try listen(port: configuration.port, kind: .line)
-            self.port = listener?.port ?? 0
+            let lineListener = try listen(port: configuration.port, kind: .line)
+            listener = lineListener
+            self.port = lineListener.port
+            // Every listener shares the host: the first one tells whether it is loopback.
+            if !lineListener.isLoopback {
+                if configuration.insecure {
+                    logger.warning("--insecure: serving \(Socket.endpoint(host: configuration.host, port: port)), a non-loopback address, \(configuration.credentials == nil ? "without authentication" : "with --auth-file")\(configuration.metricsPort == nil ? "" : ", and --metrics-port without a login")")
+                } else if configuration.credentials == nil {
+                    throw .unprotected(host: configuration.host, port: port)
+                } else if configuration.metricsPort != nil {
+                    throw .unprotectedMetrics(host: configuration.host)
+                }
+            }
             if let port = configuration.memcachedPort {
                 memcachedListener = try listen(port: port, kind: .memcached)
                 memcachedPort = memcachedListener?.port

@@ -1,4 +1,5 @@
 import CarriagePosix
+import CarriageProtocol
 import CarriageStore
 import Glibc
 
@@ -61,6 +62,13 @@ public struct ServerConfiguration: Sendable {
     /// TCP port of the Prometheus endpoint (`GET /metrics`, same host); nil for none, 0
     /// lets the kernel choose (see ``Server/metricsPort``).
     public var metricsPort: Int?
+    /// `--auth-file`'s users: a connection must log in before anything but `PING`/`QUIT`
+    /// (line protocol) runs. nil for no login.
+    public var credentials: Credentials?
+    /// Serve a non-loopback address without protection anyway (`--insecure`): without it,
+    /// such an address needs `credentials`, and the metrics port (which has no login)
+    /// stays on loopback.
+    public var insecure = false
     /// Where the store is kept across restarts: written at a graceful shutdown (and every
     /// `snapshotIntervalSeconds`), loaded at start before the listeners open. nil for none.
     public var snapshotPath: String?

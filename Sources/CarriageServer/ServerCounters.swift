@@ -28,6 +28,9 @@ final class ServerCounters: Sendable {
     let snapshotsWritten = Atomic<Int>(0)
     let snapshotFailures = Atomic<Int>(0)
     let snapshotItems = Atomic<Int>(0)
+    /// Logins tried (`--auth-file`; memcached's `auth_cmds`) and those refused (`auth_errors`).
+    let authCommands = Atomic<Int>(0)
+    let authErrors = Atomic<Int>(0)
     /// Partial requests and unsent replies, against `--max-client-memory`.
     let clientMemory: ClientMemory
 

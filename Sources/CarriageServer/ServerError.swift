@@ -16,6 +16,10 @@ public enum ServerError: Error, Equatable, CustomStringConvertible {
     case workers(WorkerPoolError)
     /// `--snapshot`: the file cannot be loaded, or its directory cannot be written.
     case snapshot(SnapshotError)
+    /// A non-loopback address without `--auth-file` and without `--insecure`.
+    case unprotected(host: String, port: Int)
+    /// `--metrics-port` (no login) on a non-loopback address without `--insecure`.
+    case unprotectedMetrics(host: String)
 
     public var description: String {
         switch self {
@@ -39,6 +43,10 @@ public enum ServerError: Error, Equatable, CustomStringConvertible {
             return "worker pool: \(error)"
         case .snapshot(let error):
             return "\(error)"
+        case .unprotected(let host, let port):
+            return "refusing to serve \(Socket.endpoint(host: host, port: port)) unprotected: it is not a loopback address, so anyone who reaches it could read, overwrite and flush every key. Add --auth-file PATH (user:password lines), or --insecure to serve it without protection anyway"
+        case .unprotectedMetrics(let host):
+            return "refusing to serve --metrics-port on \(host): it has no login and \(host) is not a loopback address. Add --insecure to serve it anyway, or drop --metrics-port"
         }
     }
 }

@@ -44,6 +44,12 @@ struct Carriaged: ParsableCommand {
     @Option(name: .customLong("loop-scheduling"), help: "Kernel scheduling policy of the loop threads: 'batch' (SCHED_BATCH: a woken loop does not preempt a busy worker, and finds more requests ready per wake-up) or 'normal' (SCHED_OTHER).")
     var loopScheduling = defaults.loopScheduling
 
+    @Option(name: .customLong("auth-file"), help: "Require a login: 'user:password' lines (memcached's -Y format). Line protocol: AUTH <user> <password>; memcached port: memcached's ASCII authentication (a set whose data is 'user password'). Keep it mode 600.")
+    var authFile: String?
+
+    @Flag(help: "Serve a non-loopback --host without --auth-file (and --metrics-port there at all), which is refused otherwise: anyone who reaches the port can read, overwrite and flush every key.")
+    var insecure = false
+
     @Option(name: .customLong("max-connections"), help: "Open connections at most; more get 'BUSY too many connections'.")
     var maxConnections = defaults.maxConnections
 
@@ -150,6 +156,17 @@ struct Carriaged: ParsableCommand {
         configuration.eviction = eviction
         configuration.snapshotPath = snapshot
         configuration.snapshotIntervalSeconds = snapshotInterval
+        configuration.insecure = insecure
+        if let authFile {
+            do {
+                let (credentials, warning) = try AuthFile.load(Self.absolute(authFile))
+                configuration.credentials = credentials
+                if let warning { logger.warning("\(warning)") }
+                logger.info("--auth-file \(authFile): \(credentials.users.count) user(s); connections must log in")
+            } catch {
+                Self.fail(error, daemonizer)
+            }
+        }
 
         // Locked before the server binds: a second daemon given the same file stops here.
         var pid: PidFile?

@@ -1,4 +1,5 @@
 import CarriagePosix
+import CarriageProtocol
 
 /// Why the daemon could not start, beyond the server's own errors.
 enum DaemonError: Error, CustomStringConvertible {
@@ -10,6 +11,10 @@ enum DaemonError: Error, CustomStringConvertible {
     case detach(SystemError)
     /// The detached child ended before it said it was listening.
     case childExited
+    /// `--auth-file` cannot be read.
+    case authFileUnreadable(path: String, SystemError)
+    /// `--auth-file` holds a line that is not `user:password`, or no user.
+    case authFileMalformed(path: String, CredentialsError)
 
     var description: String {
         switch self {
@@ -19,6 +24,8 @@ enum DaemonError: Error, CustomStringConvertible {
             return "--pid-file \(path) is held by a running carriaged (pid \(holder)): stop it first, or give this one another --pid-file"
         case .detach(let error): return "cannot detach: \(error)"
         case .childExited: return "the daemon exited before it was ready"
+        case .authFileUnreadable(let path, let error): return "cannot read --auth-file \(path): \(error.reason)"
+        case .authFileMalformed(let path, let error): return "--auth-file \(path): \(error)"
         }
     }
 }

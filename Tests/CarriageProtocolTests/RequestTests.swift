@@ -22,6 +22,7 @@ final class RequestTests: XCTestCase {
         case .thread: return "THREAD"
         case .stats: return "STATS"
         case .quit: return "QUIT"
+        case .auth(let user, let password): return "AUTH \(text(user)) \(text(password))"
         }
     }
 
@@ -35,6 +36,7 @@ final class RequestTests: XCTestCase {
             ("SLEEP 0", "SLEEP 0"), ("SLEEP 60000", "SLEEP 60000"), ("sleep 0050", "SLEEP 50"),
             ("SLEEP -0", "SLEEP 0"),
             ("SET k v", "SET [k] [v]"),
+            ("AUTH alice secret", "AUTH [alice] [secret]"), ("auth a b c", "AUTH [a] [b c]"),
             ("SET k ", "SET [k] []"),
             ("SET k  v w ", "SET [k] [ v w ]"),
             ("set Clé Valeur", "SET [Clé] [Valeur]"),
@@ -70,6 +72,7 @@ final class RequestTests: XCTestCase {
             ("PINGPING", .unknownCommand), ("FLUSHALL", .unknownCommand), ("ÉCHO x", .unknownCommand),
             ("PING x", .usage(.ping)), ("PING ", .usage(.ping)), ("THREAD x", .usage(.thread)),
             ("STATS ", .usage(.stats)), ("QUIT now", .usage(.quit)),
+            ("AUTH", .usage(.auth)), ("AUTH alice", .usage(.auth)), ("AUTH alice ", .usage(.auth)), ("AUTH  x", .usage(.auth)),
             ("SLEEP", .usage(.sleep)), ("SLEEP ", .usage(.sleep)), ("SLEEP -1", .usage(.sleep)),
             ("SLEEP 60001", .usage(.sleep)), ("SLEEP 1 2", .usage(.sleep)), ("SLEEP x", .usage(.sleep)),
             ("SLEEP +5", .usage(.sleep)), ("SLEEP 99999999999999999999", .usage(.sleep)),

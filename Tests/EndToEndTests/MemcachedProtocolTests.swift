@@ -108,27 +108,10 @@ final class MemcachedProtocolTests: XCTestCase {
     /// value; we keep it), `decr`'s space padding (protocol.txt: not to be relied on), and
     /// flags over 32 bits (memcached truncates them; we refuse).
     func testRepliesMatchARealMemcached() throws {
-        guard let memcachedBinary = ["/usr/bin/memcached", "/usr/local/bin/memcached"].first(where: {
-            FileManager.default.isExecutableFile(atPath: $0)
-        }) else {
-            throw XCTSkip("memcached is not installed (scripts/test.sh installs it)")
-        }
         let (daemon, ours) = try start()
         defer { daemon.stopCleanly() }
-        let theirs = try unusedLoopbackPort()
-        let peer = Process()
-        peer.executableURL = URL(fileURLWithPath: memcachedBinary)
-        peer.arguments = ["-l", "127.0.0.1", "-p", "\(theirs)", "-U", "0", "-m", "64"] + (getuid() == 0 ? ["-u", "root"] : [])
-        peer.standardOutput = FileHandle.nullDevice
-        peer.standardError = FileHandle.nullDevice
-        try peer.run()
-        defer { peer.terminate(); peer.waitUntilExit() }
-        var reference: LineClient?
-        for _ in 0..<100 where reference == nil {
-            reference = try? LineClient(port: theirs)
-            if reference == nil { usleep(50_000) }
-        }
-        let memcached = try XCTUnwrap(reference, "memcached did not start")
+        let reference = try RealMemcached(arguments: ["-m", "64"])
+        let memcached = try reference.connect()
         let carriaged = try LineClient(port: ours)
         let script: [String] = [
             "set a 0 0 1\r\nx\r\n", "get a\r\n", "gets a b\r\n", "set a 0 0 1 noreply\r\ny\r\n", "get a\r\n",

@@ -30,11 +30,18 @@ let package = Package(
             pkgConfig: "libevent",
             providers: [.apt(["libevent-dev"])]
         ),
+        // OpenSSL's libssl, for TLS on the listeners (`--tls-cert`); found with pkg-config.
+        .systemLibrary(
+            name: "COpenSSL",
+            path: "Modules/COpenSSL",
+            pkgConfig: "openssl",
+            providers: [.apt(["libssl-dev"])]
+        ),
         // The embeddable pool: pthreads, one mutex, two condition variables. Glibc only.
         .target(name: "WorkerPool"),
         // What the server, the daemon and the load tool stand on: the syscall helper and
         // its typed error, sockets, the libevent loop and its events, threads, the clock.
-        .target(name: "CarriagePosix", dependencies: ["CLibevent"]),
+        .target(name: "CarriagePosix", dependencies: ["CLibevent", "COpenSSL"]),
         // The shared store: items in per-shard slab memory, LRU eviction, expiry, the memory
         // bound. Knows nothing of any protocol; no I/O.
         .target(name: "CarriageStore"),

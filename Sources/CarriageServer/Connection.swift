@@ -13,7 +13,7 @@ import WorkerPool
 /// few hundred bytes.
 ///
 /// `@unchecked Sendable`: shared between the loop and the workers under that protocol.
-final class Connection: LoopEvent, @unchecked Sendable {
+class Connection: LoopEvent, @unchecked Sendable {
     // Fields in this order pack into 72 bytes (an 80-byte malloc chunk): every byte here
     // is paid per connection.
     let fd: Int32
@@ -27,16 +27,16 @@ final class Connection: LoopEvent, @unchecked Sendable {
     let lastActive: Atomic<Int32>
     /// memcached: bytes still to arrive of a refused (too large) data block, to drop
     /// unread (the running worker's).
-    var discardRemaining: Int32 = 0
+    final var discardRemaining: Int32 = 0
     /// The loop that watches it; it outlives every connection (it frees them).
     unowned let owner: ServerLoop
 
     // --- The running worker's alone. ---
     /// Received bytes not yet run: a partial request, or requests left when a turn
     /// stopped early (budget spent, or output backed up).
-    var input: [UInt8] = []
+    final var input: [UInt8] = []
     /// Replies the socket would not take yet.
-    var output: [UInt8] = []
+    final var output: [UInt8] = []
 
     let kind: ProtocolKind
     let state = Atomic<ConnectionState>(.idle)
@@ -44,14 +44,14 @@ final class Connection: LoopEvent, @unchecked Sendable {
     /// so a worker that read less than it asked for knows a FIN may still wait behind
     /// the data (see `ConnectionWorker.mayHaveFIN`).
     let peerHungUp = Atomic<Bool>(false)
-    /// `inputHasLines` and `closeAfterFlush`, in one byte (the running worker's).
-    private var turnFlags: UInt8 = 0
+    /// `inputHasLines`, `closeAfterFlush` and `isTLS`, in one byte (the running worker's).
+    private final var turnFlags: UInt8 = 0
     /// Its login (`--auth-file`), packed (``AuthState/packed``; the running worker's).
-    var authState: UInt8 = 0
+    final var authState: UInt8 = 0
     /// The server closes it while the client may still be sending: its loop drains before
     /// closing (``LingeringCloses``), so the last reply is not lost to a reset. Set by
     /// whoever closes it (worker or loop), read by the loop when it frees it.
-    var lingers = false
+    final var lingers = false
     /// What `input` and `output` hold, in KiB rounded up (capped): the loop's sweep
     /// closes the largest holders first when ``ClientMemory`` is over its bound. Written
     /// by the worker at the end of each turn, read by the loop.
@@ -66,32 +66,38 @@ final class Connection: LoopEvent, @unchecked Sendable {
         try super.init(loop: loop, fd: fd, events: [.read, .write, .closed, .persist, .edgeTriggered])
     }
 
+    /// A ``TLSConnection``; read without a cast on every turn.
+    final var isTLS: Bool {
+        get { turnFlags & 4 != 0 }
+        set { turnFlags = newValue ? turnFlags | 4 : turnFlags & ~4 }
+    }
+
     /// `input` holds complete requests that a turn left unrun (the running worker's).
-    var inputHasLines: Bool {
+    final var inputHasLines: Bool {
         get { turnFlags & 1 != 0 }
         set { turnFlags = newValue ? turnFlags | 1 : turnFlags & ~1 }
     }
 
     /// Close once `output` is flushed (after `QUIT`, `ERR line too long`, or EOF; the
     /// running worker's).
-    var closeAfterFlush: Bool {
+    final var closeAfterFlush: Bool {
         get { turnFlags & 2 != 0 }
         set { turnFlags = newValue ? turnFlags | 2 : turnFlags & ~2 }
     }
 
     /// Bytes its buffers hold (their capacity): the owner's (a running worker's, or the
     /// loop's once `closed`) to read.
-    var heldBytes: Int { input.capacity + output.capacity }
+    final var heldBytes: Int { input.capacity + output.capacity }
 
     /// The pool job that serves this connection. It captures only the connection, which
     /// Swift then uses as the closure's context: making it allocates nothing (measured with
     /// callgrind), so it is made at each queuing instead of being stored here.
-    var serveJob: WorkerPool.IndexedJob {
+    final var serveJob: WorkerPool.IndexedJob {
         { worker in self.owner.server.serve(self, on: worker) }
     }
 
     /// The connection's event fired (on the loop thread).
-    override func fired(_ events: Events) {
+    override final func fired(_ events: Events) {
         owner.connectionReady(self, peerClosed: events.contains(.closed))
     }
 }

@@ -120,6 +120,7 @@ final class ConnectionWorker: @unchecked Sendable {
     private func turn(_ c: Connection) -> Outcome {
         let now = Int32(truncatingIfNeeded: core.clock.seconds())
         if c.lastActive.load(ordering: .relaxed) != now { c.lastActive.store(now, ordering: .relaxed) }
+        if c.isTLS, let stop = advanceHandshake(c as! TLSConnection) { return stop }
         while true {
             if !c.output.isEmpty {
                 switch flushPending(c) {
@@ -229,6 +230,7 @@ final class ConnectionWorker: @unchecked Sendable {
             ? readBuffer.count : min(readBuffer.count, max(1, maxLineBytes + 2 - c.input.count))
         // Past --max-client-memory, what a read may leave behind is small.
         if clientMemory.isFull { room = min(room, ClientMemory.readSlice) }
+        if c.isTLS { return readTLS(c as! TLSConnection, room: room) }
         do {
             switch try Socket.read(c.fd, into: &readBuffer, count: room) {
             case .wouldBlock:
@@ -446,6 +448,7 @@ final class ConnectionWorker: @unchecked Sendable {
     private enum SendResult { case done, partial(sent: Int), failed }
 
     private func send(_ bytes: [UInt8], _ c: Connection) -> SendResult {
+        if c.isTLS { return sendTLS(bytes, c as! TLSConnection) }
         var sent = 0
         do {
             while sent < bytes.count {
@@ -465,11 +468,79 @@ final class ConnectionWorker: @unchecked Sendable {
 
     /// Its buffers are already empty (and accounted).
     private func close(_ c: Connection) {
+        if c.isTLS { (c as! TLSConnection).session?.close() }  // close_notify, here and not on the loop
         c.state.store(.closed, ordering: .releasing)
         if core.logger.logLevel <= .debug {
             core.logger.debug("connection closed", metadata: [
                 "connection": "\(c.fd)", "client": "\(Socket.peerName(c.fd))", "worker": "\(name)"])
         }
         c.owner.inbox.push(closing: c)
+    }
+
+    // MARK: TLS
+
+    /// Makes the session on the first turn and drives the handshake: nil once it is
+    /// complete (the turn goes on to the requests), else how the turn ends.
+    private func advanceHandshake(_ c: TLSConnection) -> Outcome? {
+        if let session = c.session, session.isEstablished { return nil }
+        do {
+            let session: TLSSession
+            if let made = c.session {
+                session = made
+            } else {
+                session = try TLSSession(context: core.certificates!.context, fd: c.fd)
+                c.session = session
+            }
+            switch try session.handshake() {
+            case .done:
+                // From now on --request-timeout counts requests, not the handshake.
+                c.partialSince.store(0, ordering: .relaxed)
+                return nil
+            case .wantRead, .wantWrite:
+                return .handBack  // the socket's next edge brings it back
+            case .closed:
+                return .close
+            }
+        } catch {
+            core.counters.tlsHandshakeFailures.add(1, ordering: .relaxed)
+            core.logger.info("TLS handshake failed from \(Socket.peerName(c.fd)): \(error)")
+            c.session?.close()
+            return .close
+        }
+    }
+
+    /// Reads decrypted bytes into `readBuffer`. Never `short`: OpenSSL returns one record
+    /// at a time, and more may wait in the kernel or in OpenSSL (`SSL_pending`) with no
+    /// new edge to say so; so the turn reads on until OpenSSL says it needs the socket.
+    private func readTLS(_ c: TLSConnection, room: Int) -> ReadResult {
+        guard let session = c.session else { return .failed }
+        do {
+            switch try session.read(into: &readBuffer, count: room) {
+            case .done(let count): return .read(count, short: false)
+            case .wantRead, .wantWrite: return .wouldBlock
+            case .closed: return .endOfStream
+            }
+        } catch {
+            core.logger.info("TLS read failed from \(Socket.peerName(c.fd)): \(error)")
+            return .failed
+        }
+    }
+
+    private func sendTLS(_ bytes: [UInt8], _ c: TLSConnection) -> SendResult {
+        guard let session = c.session else { return .failed }
+        var sent = 0
+        do {
+            while sent < bytes.count {
+                switch try session.write(bytes[sent...]) {
+                case .done(let count): sent += count
+                case .wantRead, .wantWrite: return .partial(sent: sent)
+                case .closed: return .failed
+                }
+            }
+            return .done
+        } catch {
+            core.logger.debug("TLS send failed", metadata: ["connection": "\(c.fd)", "error": "\(error)"])
+            return .failed
+        }
     }
 }

@@ -29,6 +29,8 @@ public final class Server: @unchecked Sendable {
     let logger: Logger
     let clock = MonotonicClock()
     let processor: CommandProcessor
+    /// `--tls-cert`: what TLS connections are made with; nil without TLS.
+    let certificates: TLSCertificates?
     let memcachedProcessor: MemcachedProcessor
     let counters: ServerCounters
     let store: Store
@@ -87,6 +89,12 @@ public final class Server: @unchecked Sendable {
         self.configuration = configuration
         self.logger = logger
         do {
+            // Before any thread starts: a file that does not load stops start-up.
+            certificates = try configuration.tls.map { (tls) throws(TLSError) in try TLSCertificates(tls) }
+        } catch {
+            throw .tls(error)
+        }
+        do {
             // Each connection is queued at most once, so this never fills.
             pool = try WorkerPool(
                 workers: configuration.workers, queueCapacity: configuration.maxConnections + 1, name: "worker",
@@ -135,7 +143,7 @@ public final class Server: @unchecked Sendable {
             if !lineListener.isLoopback {
                 if configuration.insecure {
                     logger.warning("--insecure: serving \(Socket.endpoint(host: configuration.host, port: port)), a non-loopback address, \(configuration.credentials == nil ? "without authentication" : "with --auth-file")\(configuration.metricsPort == nil ? "" : ", and --metrics-port without a login")")
-                } else if configuration.credentials == nil {
+                } else if configuration.credentials == nil && configuration.tls?.verifyClients != true {
                     throw .unprotected(host: configuration.host, port: port)
                 } else if configuration.metricsPort != nil {
                     throw .unprotectedMetrics(host: configuration.host)
@@ -177,6 +185,29 @@ public final class Server: @unchecked Sendable {
             case .bind(let error) where error.errno == EACCES: throw .permissionDenied(host: host, port: port)
             case .bind(let error): throw .cannotBind(host: host, port: port, error)
             }
+        }
+    }
+
+    // MARK: TLS
+
+    /// Whether connections accepted for `kind` speak TLS.
+    func usesTLS(_ kind: ProtocolKind) -> Bool {
+        guard let tls = certificates?.configuration else { return false }
+        switch kind {
+        case .line: return tls.onLinePort
+        case .memcached: return tls.onMemcachedPort
+        }
+    }
+
+    /// Loads `--tls-cert`, `--tls-key` and `--tls-ca` again (SIGHUP): new connections use
+    /// them; open ones keep theirs. On failure the old ones stay, and the log says why.
+    public func reloadCertificates() {
+        guard let certificates else { return }
+        do {
+            try certificates.reload()
+            logger.info("TLS: reloaded --tls-cert \(certificates.configuration.certificatePath) and its key; new connections use them")
+        } catch {
+            logger.error("TLS: cannot reload (\(error)); new connections keep the certificate loaded before")
         }
     }
 
@@ -330,6 +361,10 @@ public final class Server: @unchecked Sendable {
             "backend": "\(loops[0].base.backend)", "max-connections": "\(configuration.maxConnections)"])
         if let memcachedPort {
             logger.info("memcached protocol listening on \(Socket.endpoint(host: configuration.host, port: memcachedPort))")
+        }
+        if let tls = certificates?.configuration {
+            let ports = [tls.onLinePort ? "the line port" : nil, tls.onMemcachedPort ? "the memcached port" : nil].compactMap { $0 }
+            logger.info("TLS 1.2+ on \(ports.joined(separator: " and ")) (--tls-cert \(tls.certificatePath)\(tls.verifyClients ? "; client certificates required" : ""))")
         }
         if let metricsPort {
             logger.info("metrics listening on \(Socket.endpoint(host: configuration.host, port: metricsPort)) (GET /metrics)")

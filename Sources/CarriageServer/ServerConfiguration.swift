@@ -65,6 +65,8 @@ public struct ServerConfiguration: Sendable {
     /// `--auth-file`'s users: a connection must log in before anything but `PING`/`QUIT`
     /// (line protocol) runs. nil for no login.
     public var credentials: Credentials?
+    /// TLS on the listeners (`--tls-cert`, `--tls-key`, ...); nil for plain TCP.
+    public var tls: TLSConfiguration?
     /// Serve a non-loopback address without protection anyway (`--insecure`): without it,
     /// such an address needs `credentials`, and the metrics port (which has no login)
     /// stays on loopback.
@@ -107,5 +109,10 @@ public struct ServerConfiguration: Sendable {
         try check(snapshotIntervalSeconds == 0 || snapshotPath != nil, "--snapshot-interval needs --snapshot PATH")
         try check(snapshotPath != "", "--snapshot needs a file path")
         try check(requestsPerTurn >= 1, "requests per turn must be at least 1")
+        if let tls {
+            try check(!tls.verifyClients || tls.clientCAPath != nil, "--tls-verify-clients needs --tls-ca PEM: the CAs client certificates must chain to")
+            try check(tls.onLinePort || tls.onMemcachedPort, "--tls-listeners must name line, memcached or both")
+            try check(!tls.onMemcachedPort || memcachedPort != nil || tls.onLinePort, "--tls-listeners memcached needs --memcached-port")
+        }
     }
 }

@@ -31,6 +31,8 @@ final class ServerCounters: Sendable {
     /// Logins tried (`--auth-file`; memcached's `auth_cmds`) and those refused (`auth_errors`).
     let authCommands = Atomic<Int>(0)
     let authErrors = Atomic<Int>(0)
+    /// TLS handshakes that failed (garbage, plain text, a refused certificate).
+    let tlsHandshakeFailures = Atomic<Int>(0)
     /// Partial requests and unsent replies, against `--max-client-memory`.
     let clientMemory: ClientMemory
 

@@ -16,6 +16,8 @@ public enum ServerError: Error, Equatable, CustomStringConvertible {
     case workers(WorkerPoolError)
     /// `--snapshot`: the file cannot be loaded, or its directory cannot be written.
     case snapshot(SnapshotError)
+    /// `--tls-cert`, `--tls-key` or `--tls-ca` would not load.
+    case tls(TLSError)
     /// A non-loopback address without `--auth-file` and without `--insecure`.
     case unprotected(host: String, port: Int)
     /// `--metrics-port` (no login) on a non-loopback address without `--insecure`.
@@ -43,8 +45,10 @@ public enum ServerError: Error, Equatable, CustomStringConvertible {
             return "worker pool: \(error)"
         case .snapshot(let error):
             return "\(error)"
+        case .tls(let error):
+            return "\(error)"
         case .unprotected(let host, let port):
-            return "refusing to serve \(Socket.endpoint(host: host, port: port)) unprotected: it is not a loopback address, so anyone who reaches it could read, overwrite and flush every key. Add --auth-file PATH (user:password lines), or --insecure to serve it without protection anyway"
+            return "refusing to serve \(Socket.endpoint(host: host, port: port)) unprotected: it is not a loopback address, so anyone who reaches it could read, overwrite and flush every key. Add --auth-file PATH (user:password lines) or --tls-verify-clients with --tls-ca, or --insecure to serve it without protection anyway"
         case .unprotectedMetrics(let host):
             return "refusing to serve --metrics-port on \(host): it has no login and \(host) is not a loopback address. Add --insecure to serve it anyway, or drop --metrics-port"
         }

@@ -108,8 +108,9 @@ final class ServerLoop: @unchecked Sendable {
         }
         let connection: Connection
         do {
-            connection = try Connection(
-                fd: fd, kind: kind, now: server.clock.seconds(), owner: self, loop: base)
+            connection = server.usesTLS(kind)
+                ? try TLSConnection(fd: fd, kind: kind, now: server.clock.seconds(), owner: self, loop: base)
+                : try Connection(fd: fd, kind: kind, now: server.clock.seconds(), owner: self, loop: base)
         } catch {
             server.logger.error("cannot watch a new connection: \(error)")
             Socket.close(fd)

@@ -45,6 +45,7 @@ struct ServerStatistics: ServerEnvironment {
             ("client_memory_closed", counters.clientMemory.closed.load(ordering: .relaxed)),
             ("auth_cmds", counters.authCommands.load(ordering: .relaxed)),
             ("auth_errors", counters.authErrors.load(ordering: .relaxed)),
+            ("tls_handshake_failures", counters.tlsHandshakeFailures.load(ordering: .relaxed)),
             ("snapshots_written", counters.snapshotsWritten.load(ordering: .relaxed)),
             ("snapshot_failures", counters.snapshotFailures.load(ordering: .relaxed)),
             ("snapshot_items", counters.snapshotItems.load(ordering: .relaxed)),

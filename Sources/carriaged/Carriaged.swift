@@ -47,6 +47,21 @@ struct Carriaged: ParsableCommand {
     @Option(name: .customLong("auth-file"), help: "Require a login: 'user:password' lines (memcached's -Y format). Line protocol: AUTH <user> <password>; memcached port: memcached's ASCII authentication (a set whose data is 'user password'). Keep it mode 600.")
     var authFile: String?
 
+    @Option(name: .customLong("tls-cert"), help: "Serve TLS (1.2 and newer) with this PEM certificate (its chain after it); needs --tls-key. SIGHUP reloads it.")
+    var tlsCert: String?
+
+    @Option(name: .customLong("tls-key"), help: "The PEM private key of --tls-cert.")
+    var tlsKey: String?
+
+    @Option(name: .customLong("tls-ca"), help: "PEM: the CAs client certificates must chain to (with --tls-verify-clients).")
+    var tlsCA: String?
+
+    @Flag(name: .customLong("tls-verify-clients"), help: "Mutual TLS: refuse clients without a certificate from --tls-ca.")
+    var tlsVerifyClients = false
+
+    @Option(name: .customLong("tls-listeners"), help: "Which listeners speak TLS: line, memcached, or line,memcached (the default).")
+    var tlsListeners = "line,memcached"
+
     @Flag(help: "Serve a non-loopback --host without --auth-file (and --metrics-port there at all), which is refused otherwise: anyone who reaches the port can read, overwrite and flush every key.")
     var insecure = false
 
@@ -157,6 +172,23 @@ struct Carriaged: ParsableCommand {
         configuration.snapshotPath = snapshot
         configuration.snapshotIntervalSeconds = snapshotInterval
         configuration.insecure = insecure
+        if tlsCert != nil || tlsKey != nil {
+            guard let tlsCert, let tlsKey else {
+                Self.fail(ServerError.invalidConfiguration("--tls-cert and --tls-key go together: give both"), daemonizer)
+            }
+            var tls = TLSConfiguration(certificatePath: Self.absolute(tlsCert), keyPath: Self.absolute(tlsKey))
+            tls.clientCAPath = tlsCA.map(Self.absolute)
+            tls.verifyClients = tlsVerifyClients
+            let listeners = tlsListeners.split(separator: ",").map(String.init)
+            guard !listeners.isEmpty, listeners.allSatisfy({ $0 == "line" || $0 == "memcached" }) else {
+                Self.fail(ServerError.invalidConfiguration("--tls-listeners takes line, memcached or line,memcached (got '\(tlsListeners)')"), daemonizer)
+            }
+            tls.onLinePort = listeners.contains("line")
+            tls.onMemcachedPort = listeners.contains("memcached") && memcachedPort != nil
+            configuration.tls = tls
+        } else if tlsCA != nil || tlsVerifyClients {
+            Self.fail(ServerError.invalidConfiguration("--tls-ca and --tls-verify-clients need --tls-cert and --tls-key"), daemonizer)
+        }
         if let authFile {
             do {
                 let (credentials, warning) = try AuthFile.load(Self.absolute(authFile))
@@ -183,8 +215,9 @@ struct Carriaged: ParsableCommand {
             try server.stopOnSignals([SIGINT, SIGTERM])
             // SIGHUP (logrotate, a closing terminal) reopens --log-file and is otherwise
             // harmless.
-            try server.onSignal(SIGHUP) {
-                guard let log else { return logger.info("SIGHUP: no --log-file to reopen; nothing to do") }
+            try server.onSignal(SIGHUP) { [unowned server] in
+                server.reloadCertificates()
+                guard let log else { return logger.info("SIGHUP: no --log-file to reopen") }
                 do throws(SystemError) {
                     try log.open()
                     logger.info("SIGHUP: reopened --log-file \(log.path)")

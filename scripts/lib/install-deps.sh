@@ -1,9 +1,11 @@
 # Sourced by the scripts: installs what Carriage needs from Debian's packages when it
-# is missing (libevent-dev, pkg-config, netcat-openbsd). Needs root for apt-get, which
+# is missing (libevent-dev, libssl-dev, pkg-config, netcat-openbsd). Needs root for apt-get, which
 # CI and a fresh machine have; otherwise it says what to install and stops.
 carriage_install_deps() {
     local missing=()
     dpkg -s libevent-dev >/dev/null 2>&1 || missing+=(libevent-dev)
+    # TLS on the listeners (--tls-cert): OpenSSL's libssl.
+    dpkg -s libssl-dev >/dev/null 2>&1 || missing+=(libssl-dev)
     command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
     # netcat-openbsd: the tests and nc scripts use its -N (close on stdin EOF).
     dpkg -s netcat-openbsd >/dev/null 2>&1 || missing+=(netcat-openbsd)
@@ -26,6 +28,8 @@ carriage_install_test_deps() {
     command -v memcached >/dev/null 2>&1 || missing+=(memcached)
     command -v memccp >/dev/null 2>&1 || missing+=(libmemcached-tools)
     command -v nutcracker >/dev/null 2>&1 || missing+=(nutcracker)
+    # openssl: the TLS tests make certificates and talk through s_client.
+    command -v openssl >/dev/null 2>&1 || missing+=(openssl)
     # systemd-analyze verifies scripts/carriaged.service.
     command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)
     if [ ${#missing[@]} -gt 0 ]; then

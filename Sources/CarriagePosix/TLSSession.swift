@@ -1,0 +1,122 @@
+import COpenSSL
+import Glibc
+
+/// One TLS connection over a non-blocking socket: the handshake and record I/O, each a
+/// call that may say it needs the socket readable or writable first. Made from a
+/// ``TLSContext``; the `SSL` is freed in ``close()`` or `deinit`.
+///
+/// Not thread-safe: one thread at a time uses it (a server hands its connection from
+/// worker to worker with a release/acquire, which carries this along).
+public final class TLSSession {
+    /// How a non-blocking call went.
+    public enum IO: Equatable {
+        /// Bytes read or written (for ``handshake()``: 0, it is complete).
+        case done(Int)
+        /// Call again once the socket is readable.
+        case wantRead
+        /// Call again once the socket is writable.
+        case wantWrite
+        /// The peer closed its side (close_notify, or EOF): no more data comes.
+        case closed
+    }
+
+    private var handle: OpaquePointer?
+    /// Keeps the settings this session was made with, whatever replaces them later.
+    private let context: TLSContext
+
+    /// Whether the handshake has completed.
+    public private(set) var isEstablished = false
+
+    /// A server-side session on `fd`; the handshake starts at the first ``handshake()``.
+    public init(context: TLSContext, fd: Int32) throws(TLSError) {
+        self.context = context
+        ERR_clear_error()
+        guard let made = SSL_new(context.handle) else { throw .setup(TLSContext.takeReason()) }
+        guard SSL_set_fd(made, fd) == 1 else {
+            SSL_free(made)
+            throw .setup(TLSContext.takeReason())
+        }
+        SSL_set_accept_state(made)
+        handle = made
+    }
+
+    deinit {
+        if let handle { SSL_free(handle) }
+    }
+
+    /// Advances the handshake; `.done(0)` once it is complete.
+    public func handshake() throws(TLSError) -> IO {
+        guard let handle else { throw .session("session closed") }
+        ERR_clear_error()
+        let result = SSL_do_handshake(handle)
+        if result == 1 {
+            isEstablished = true
+            return .done(0)
+        }
+        return try outcome(of: result, handshaking: true)
+    }
+
+    /// Decrypts up to `count` bytes into the start of `buffer`.
+    public func read(into buffer: inout [UInt8], count: Int) throws(TLSError) -> IO {
+        guard let handle else { throw .session("session closed") }
+        ERR_clear_error()
+        let result = buffer.withUnsafeMutableBytes { SSL_read(handle, $0.baseAddress, Int32(min(count, $0.count))) }
+        if result > 0 { return .done(Int(result)) }
+        return try outcome(of: result, handshaking: false)
+    }
+
+    /// Encrypts and sends what it can of `bytes` (whole records; partial writes allowed).
+    public func write(_ bytes: ArraySlice<UInt8>) throws(TLSError) -> IO {
+        guard let handle else { throw .session("session closed") }
+        guard !bytes.isEmpty else { return .done(0) }
+        ERR_clear_error()
+        let result = bytes.withUnsafeBytes { SSL_write(handle, $0.baseAddress, Int32(min($0.count, Int(Int32.max)))) }
+        if result > 0 { return .done(Int(result)) }
+        return try outcome(of: result, handshaking: false)
+    }
+
+    /// Decrypted bytes OpenSSL holds that a read returns without the socket: no readiness
+    /// edge will announce them.
+    public var pending: Int {
+        guard let handle else { return 0 }
+        return Int(SSL_pending(handle))
+    }
+
+    /// Sends close_notify if it can without waiting, and frees the session. Later calls
+    /// do nothing.
+    public func close() {
+        guard let handle else { return }
+        if isEstablished {
+            ERR_clear_error()
+            _ = SSL_shutdown(handle)
+        }
+        ERR_clear_error()
+        SSL_free(handle)
+        self.handle = nil
+    }
+
+    /// What a call's failure `result` means.
+    private func outcome(of result: Int32, handshaking: Bool) throws(TLSError) -> IO {
+        let code = SSL_get_error(handle, result)
+        switch code {
+        case SSL_ERROR_WANT_READ: return .wantRead
+        case SSL_ERROR_WANT_WRITE: return .wantWrite
+        case SSL_ERROR_ZERO_RETURN: return .closed
+        case SSL_ERROR_SYSCALL:
+            let error = lastErrno("SSL")
+            ERR_clear_error()
+            if error.errno == 0 || error.errno == EAGAIN {
+                if handshaking { throw .session("the peer closed the connection during the handshake") }
+                return .closed
+            }
+            throw .session(error.reason)
+        default:
+            var reason = TLSContext.takeReason()
+            let verify = SSL_get_verify_result(handle)
+            if verify != X509_V_OK, let text = X509_verify_cert_error_string(verify) {
+                reason += " (\(String(cString: text)))"
+            }
+            throw .session(reason)
+        }
+    }
+}

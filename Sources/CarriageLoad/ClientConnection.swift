@@ -13,6 +13,10 @@ final class ClientConnection {
     private enum State {
         case disconnected
         case connecting
+        /// `--tls`: connected, the TLS handshake under way.
+        case handshaking
+        /// `--auth`: the login sent, its reply awaited.
+        case loggingIn
         case open
         case stopped
     }
@@ -39,6 +43,8 @@ final class ClientConnection {
     private var connectStarted: UInt64 = 0
     /// The server said BUSY: it closes the connection next; send nothing more.
     private var refused = false
+    /// `--tls`: this socket's session; nil for plain TCP.
+    private var tls: TLSSession?
 
     init(driver: LoadThread, pipeline: Int, connectPerRequest: Bool, maxRequestLength: Int) {
         self.driver = driver
@@ -99,9 +105,62 @@ final class ClientConnection {
     }
 
     private func connected() {
-        state = .open
         driver.connectFinished(nil)
         readEvent!.add()
+        if let context = driver.plan.tls {
+            do {
+                tls = try TLSSession(context: context, fd: fd, connecting: true)
+            } catch {
+                fail(.reset)
+                return
+            }
+            state = .handshaking
+            advanceHandshake()
+        } else {
+            logIn()
+        }
+    }
+
+    /// `--tls`: drives the handshake; once done, on to the login or the requests.
+    private func advanceHandshake() {
+        do {
+            switch try tls!.handshake() {
+            case .done: logIn()
+            case .wantRead: break  // the read event is persistent
+            case .wantWrite: armWrite()
+            case .closed: fail(.closed)
+            }
+        } catch {
+            driver.tlsFailed(error)
+            fail(.reset)
+        }
+    }
+
+    /// `--auth`: sends the login; without it, the requests start.
+    private func logIn() {
+        guard let login = driver.plan.login else { return open() }
+        state = .loggingIn
+        output.reserve(login.request.count)
+        login.request.withUnsafeBytes { output.append(Bytes($0)) }
+        flush()
+    }
+
+    /// The login's reply: the expected one opens the connection, anything else fails it.
+    private func readLogin() {
+        guard receive() else { return }
+        guard let reply = driver.plan.login?.reply, input.readable.count >= reply.count else { return }
+        if input.readable.prefix(reply.count).elementsEqual(reply) {
+            input.consume(reply.count)
+            open()
+        } else {
+            driver.loginFailed(reply: input.bytes)
+            closeSocket()
+            driver.retryLater(self)
+        }
+    }
+
+    private func open() {
+        state = .open
         // Connect-per-request times the whole exchange, connect included.
         fill(now: connectPerRequest ? connectStarted : MonotonicClock.nanoseconds())
         if connectPerRequest && inFlight.count == 0 && state == .open {
@@ -121,13 +180,21 @@ final class ClientConnection {
         if events.contains(.write) {
             if state == .connecting {
                 if let error = Socket.pendingError(fd) { connectFailed(error) } else { connected() }
-            } else if state == .open {
+            } else if state == .handshaking {
+                writeArmed = false
+                advanceHandshake()
+            } else if state == .open || state == .loggingIn {
                 writeArmed = false
                 flush()
             }
         }
-        if events.contains(.read) && state == .open {
-            readReplies()
+        if events.contains(.read) {
+            switch state {
+            case .open: readReplies()
+            case .handshaking: advanceHandshake()
+            case .loggingIn: readLogin()
+            default: break
+            }
         }
     }
 
@@ -149,21 +216,96 @@ final class ClientConnection {
     /// nothing new until the buffer has drained).
     @inline(__always)
     private func flush() {
-        do {
-            while !output.isEmpty {
-                switch try Socket.send(fd, output.readable) {
-                case .done(let n):
-                    output.consume(n)
-                case .wouldBlock:
-                    if !writeArmed {
-                        writeEvent!.add()
-                        writeArmed = true
-                    }
-                    return
+        while !output.isEmpty {
+            switch send() {
+            case .done(let n):
+                output.consume(n)
+            case .wouldBlock:
+                armWrite()
+                return
+            case .failed, .closed:
+                fail(.reset)
+                return
+            }
+        }
+    }
+
+    private func armWrite() {
+        if !writeArmed {
+            writeEvent!.add()
+            writeArmed = true
+        }
+    }
+
+    private enum Transfer { case done(Int), wouldBlock, closed, failed }
+
+    /// Sends from `output`, over TLS or not.
+    @inline(__always)
+    private func send() -> Transfer {
+        if let tls {
+            do {
+                switch try tls.write(output.readable) {
+                case .done(let n): return .done(n)
+                case .wantRead, .wantWrite: return .wouldBlock  // a TLS write waits for either
+                case .closed: return .failed
                 }
+            } catch {
+                return .failed
+            }
+        }
+        do {
+            switch try Socket.send(fd, output.readable) {
+            case .done(let n): return .done(n)
+            case .wouldBlock: return .wouldBlock
             }
         } catch {
-            fail(.reset)
+            return .failed
+        }
+    }
+
+    /// Reads into `input`: once for plain TCP (the read event is level-triggered: more
+    /// data fires it again), and over TLS until OpenSSL needs the socket, since what it
+    /// holds decrypted fires nothing. False when the connection went (already handled).
+    @inline(__always)
+    private func receive() -> Bool {
+        while true {
+            input.reserve(1024)
+            let result: Transfer
+            if let tls {
+                do {
+                    switch try tls.read(into: input.writable) {
+                    case .done(let n): result = .done(n)
+                    case .wantRead, .wantWrite: result = .wouldBlock
+                    case .closed: result = .closed
+                    }
+                } catch {
+                    result = .failed
+                }
+            } else {
+                do {
+                    switch try Socket.read(fd, into: input.writable) {
+                    case .wouldBlock: result = .wouldBlock
+                    case .done(0): result = .closed
+                    case .done(let n): result = .done(n)
+                    }
+                } catch {
+                    result = .failed
+                }
+            }
+            switch result {
+            case .done(let n):
+                input.commit(n)
+                if tls == nil { return true }
+            case .wouldBlock:
+                return true
+            case .closed:
+                if tls != nil && !input.isEmpty { return true }  // answer what came first
+                peerClosed()
+                return false
+            case .failed:
+                fail(.reset)
+                return false
+            }
         }
     }
 
@@ -171,21 +313,7 @@ final class ClientConnection {
     /// complete reply in order.
     @inline(__always)
     private func readReplies() {
-        input.reserve(1024)
-        do {
-            switch try Socket.read(fd, into: input.writable) {
-            case .wouldBlock:
-                return
-            case .done(0):
-                peerClosed()
-                return
-            case .done(let n):
-                input.commit(n)
-            }
-        } catch {
-            fail(.reset)
-            return
-        }
+        guard receive() else { return }
         let now = MonotonicClock.nanoseconds()
         while inFlight.count > 0 {
             let entry = inFlight.oldest
@@ -262,6 +390,8 @@ final class ClientConnection {
         readEvent?.remove()
         writeEvent?.remove()
         writeArmed = false
+        tls?.close()
+        tls = nil
         Socket.close(fd)
         fd = -1
         if state != .stopped { state = .disconnected }

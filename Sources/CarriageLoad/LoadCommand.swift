@@ -67,6 +67,15 @@ struct LoadCommand: ParsableCommand {
     @Flag(name: .customLong("no-check-values"), help: "Do not check that reads return the value %v writes (checked whenever a request writes %v).")
     var noCheckValues = false
 
+    @Flag(help: "Speak TLS (1.2 or newer) to the server; its certificate is checked only with --tls-ca.")
+    var tls = false
+
+    @Option(name: .customLong("tls-ca"), help: "PEM: the CAs the server's certificate must chain to (with --tls).")
+    var tlsCA: String?
+
+    @Option(help: ArgumentHelp("Log every connection in first, as user:password: AUTH on the line protocol, memcached's ASCII authentication on its protocol.", valueName: "user:password"))
+    var auth: String?
+
     @Flag(help: "One request per connection: connect, send, read the reply, close.")
     var connectPerRequest = false
 
@@ -99,6 +108,12 @@ struct LoadCommand: ParsableCommand {
         try check((1...10_000_000).contains(keys), "--keys must be 1 to 10000000")
         try check((0...1_048_576).contains(valueSize), "--value-size must be 0 to 1048576")
         try check(timeout > 0 && timeout <= 3600, "--timeout must be more than 0 and at most 3600 seconds")
+        try check(tlsCA == nil || tls, "--tls-ca needs --tls")
+        if let auth {
+            let parts = auth.split(separator: ":", maxSplits: 1)
+            try check(parts.count == 2 && !parts[0].isEmpty && !parts[1].isEmpty && !auth.contains(" "), "--auth takes user:password")
+            try check(`protocol` != .redis, "--auth speaks the line protocol's AUTH or memcached's login; Redis is not covered")
+        }
         try check(!keyPrefix.contains(" ") && !keyPrefix.contains("\n") && !keyPrefix.contains("\r"), "--key-prefix cannot hold spaces or line breaks")
     }
 
@@ -116,6 +131,25 @@ struct LoadCommand: ParsableCommand {
         } catch {
             throw .badOption("cannot resolve host '\(host)': \(error.reason)")
         }
+        var tlsContext: TLSContext?
+        if tls {
+            do {
+                tlsContext = try TLSContext(clientTrusting: tlsCA)
+            } catch {
+                throw .badOption("\(error)")
+            }
+        }
+        var login: (request: [UInt8], reply: [UInt8])?
+        if let auth {
+            let parts = auth.split(separator: ":", maxSplits: 1).map(String.init)
+            switch `protocol` {
+            case .memcached:
+                let token = "\(parts[0]) \(parts[1])"
+                login = (Array("set auth 0 0 \(token.utf8.count)\r\n\(token)\r\n".utf8), Array("STORED\r\n".utf8))
+            default:
+                login = (Array("AUTH \(parts[0]) \(parts[1])\n".utf8), Array("OK\n".utf8))
+            }
+        }
         return LoadPlan(
             address: address,
             wire: `protocol`, templates: templates, keyCount: keys, keyPrefix: keyPrefix, keyOrder: keyOrder,
@@ -124,7 +158,8 @@ struct LoadCommand: ParsableCommand {
             connections: connections, idle: idle, threads: threads, pipeline: pipeline,
             duration: requestCount == nil ? (duration ?? 5) : nil, requests: requestCount,
             connectPerRequest: connectPerRequest,
-            timeoutNanoseconds: MonotonicClock.nanoseconds(fromSeconds: timeout))
+            timeoutNanoseconds: MonotonicClock.nanoseconds(fromSeconds: timeout),
+            tls: tlsContext, login: login)
     }
 
     /// Runs the load; returns the exit status.

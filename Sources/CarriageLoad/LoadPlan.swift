@@ -21,6 +21,10 @@ struct LoadPlan: Sendable {
     var requests: Int?
     var connectPerRequest: Bool
     var timeoutNanoseconds: UInt64
+    /// `--tls`: every connection speaks TLS with these settings (one context for all).
+    var tls: TLSContext?
+    /// `--auth`: what each connection sends first to log in, and the reply that says it did.
+    var login: (request: [UInt8], reply: [UInt8])?
 
     /// Thread `index`'s share of `total` (the first `total % threads` threads get one more).
     func share(of total: Int, thread index: Int) -> Int {

@@ -35,7 +35,7 @@ final class LoadThread: @unchecked Sendable {
     var keys: KeyCursor
     private(set) var stats = ThreadStats()
 
-    private let plan: LoadPlan
+    let plan: LoadPlan
     private var connections: [ClientConnection] = []
     private var idles: [IdleConnection] = []
     private var retryQueue: [ClientConnection] = []
@@ -231,6 +231,17 @@ final class LoadThread: @unchecked Sendable {
     func connectionFailed(_ kind: ErrorKind) {
         stats.count(kind)
         stats.sample("connection failed with no request in flight: \(kind.name)")
+    }
+
+    /// `--tls`: a handshake failed (the connection is then counted as failed).
+    func tlsFailed(_ error: TLSError) {
+        stats.sample("TLS handshake failed: \(error)")
+    }
+
+    /// `--auth`: the server did not accept the login.
+    func loginFailed(reply: Bytes) {
+        stats.count(.errorReply)
+        stats.sample("login refused: '\(ReplyLine.sample(reply, trimmingTerminator: true))'")
     }
 
     /// Bytes arrived that no request asked for.

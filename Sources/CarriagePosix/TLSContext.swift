@@ -40,6 +40,22 @@ public final class TLSContext: @unchecked Sendable {
         }
     }
 
+    /// A client's settings (the load tool's `--tls`): TLS 1.2 and newer; with `trusting`,
+    /// the server's certificate must chain to those CAs, else it is not checked.
+    public init(clientTrusting caPath: String?) throws(TLSError) {
+        guard let made = SSL_CTX_new(TLS_client_method()) else { throw .setup(TLSContext.takeReason()) }
+        handle = made
+        guard carriage_ssl_ctx_set_min_proto_version(made, TLS1_2_VERSION) == 1 else { throw .setup(Self.takeReason()) }
+        _ = carriage_ssl_ctx_set_mode(made, Int(SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER))
+        carriage_ssl_ctx_set_server_options(made)
+        if let caPath {
+            guard SSL_CTX_load_verify_locations(made, caPath, nil) == 1 else {
+                throw .cannotLoad(what: "--tls-ca", path: caPath, reason: Self.takeReason())
+            }
+            SSL_CTX_set_verify(made, SSL_VERIFY_PEER, nil)
+        }
+    }
+
     deinit {
         SSL_CTX_free(handle)
     }

@@ -27,8 +27,9 @@ public final class TLSSession {
     /// Whether the handshake has completed.
     public private(set) var isEstablished = false
 
-    /// A server-side session on `fd`; the handshake starts at the first ``handshake()``.
-    public init(context: TLSContext, fd: Int32) throws(TLSError) {
+    /// A session on `fd`, the server's side unless `connecting`; the handshake starts at
+    /// the first ``handshake()``.
+    public init(context: TLSContext, fd: Int32, connecting: Bool = false) throws(TLSError) {
         self.context = context
         ERR_clear_error()
         guard let made = SSL_new(context.handle) else { throw .setup(TLSContext.takeReason()) }
@@ -36,7 +37,7 @@ public final class TLSSession {
             SSL_free(made)
             throw .setup(TLSContext.takeReason())
         }
-        SSL_set_accept_state(made)
+        if connecting { SSL_set_connect_state(made) } else { SSL_set_accept_state(made) }
         handle = made
     }
 
@@ -61,6 +62,25 @@ public final class TLSSession {
         guard let handle else { throw .session("session closed") }
         ERR_clear_error()
         let result = buffer.withUnsafeMutableBytes { SSL_read(handle, $0.baseAddress, Int32(min(count, $0.count))) }
+        if result > 0 { return .done(Int(result)) }
+        return try outcome(of: result, handshaking: false)
+    }
+
+    /// Decrypts up to `buffer.count` bytes into `buffer`.
+    public func read(into buffer: UnsafeMutableRawBufferPointer) throws(TLSError) -> IO {
+        guard let handle else { throw .session("session closed") }
+        ERR_clear_error()
+        let result = SSL_read(handle, buffer.baseAddress, Int32(min(buffer.count, Int(Int32.max))))
+        if result > 0 { return .done(Int(result)) }
+        return try outcome(of: result, handshaking: false)
+    }
+
+    /// Encrypts and sends what it can of `bytes`.
+    public func write(_ bytes: UnsafeRawBufferPointer) throws(TLSError) -> IO {
+        guard let handle else { throw .session("session closed") }
+        guard !bytes.isEmpty else { return .done(0) }
+        ERR_clear_error()
+        let result = SSL_write(handle, bytes.baseAddress, Int32(min(bytes.count, Int(Int32.max))))
         if result > 0 { return .done(Int(result)) }
         return try outcome(of: result, handshaking: false)
     }

@@ -159,7 +159,7 @@ final class LoadToolTests: XCTestCase {
 
 /// One finished run of `carriage-load` (stdout and stderr through files, so a chatty run
 /// can never block on a full pipe).
-private struct LoadToolRun {
+struct LoadToolRun {
     let status: Int32
     let stdout: String
     let stderr: String

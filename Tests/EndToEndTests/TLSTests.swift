@@ -329,4 +329,28 @@ final class TLSTests: XCTestCase {
         """)
         XCTAssertEqual(result.output, "ok\n")
     }
+
+    // MARK: The load tool
+
+    /// carriage-load --tls --auth on both protocols: every request checked, none lost; a
+    /// wrong password is a refused login, counted as an error.
+    func testLoadToolSpeaksTLSAndLogsIn() throws {
+        let users = pki.appendingPathComponent("users").path
+        try Data("bench:pw\n".utf8).write(to: URL(fileURLWithPath: users))
+        chmod(users, 0o600)
+        let daemon = try start(["--auth-file", users])
+        defer { daemon.stopCleanly() }
+        let memcached = try XCTUnwrap(daemon.memcachedPort)
+        let common = ["--tls", "--tls-ca", path("ca.pem"), "--auth", "bench:pw", "--connections", "8", "--requests", "4000", "--json"]
+        let line = try LoadToolRun(["--port", "\(daemon.port)", "--request", "SET %k %v", "--request", "GET %k"] + common)
+        XCTAssertEqual(line.status, 0, line.stderr)
+        XCTAssertEqual(try line.json()["requests"] as? Int, 4000)
+        let text = try LoadToolRun(["--port", "\(memcached)", "--protocol", "memcached", "--pipeline", "8",
+                                "--request", "set %k 0 0 %n\\r\\n%v", "--request", "get %k"] + common)
+        XCTAssertEqual(text.status, 0, text.stderr)
+        XCTAssertEqual(try text.json()["requests"] as? Int, 4000)
+        let refused = try LoadToolRun(["--port", "\(daemon.port)", "--tls", "--auth", "bench:nope", "--connections", "2", "--duration", "1"])
+        XCTAssertEqual(refused.status, 1)
+        XCTAssertTrue(refused.stderr.contains("login refused: 'ERR auth failed'"), refused.stderr)
+    }
 }

@@ -24,6 +24,10 @@
 #   --memcaslap       also run memcached's own load tool (memcaslap, libmemcached-tools)
 #                     against memcached and carriaged's memcached port, 10 s each, and
 #                     print its figures beside ours
+#   --tls             also measure TLS against plain text, carriaged beside memcached -Z
+#                     (S1, S2 and new connections per second, memcached's protocol:
+#                     scripts/tls-bench.sh, same --reps and --duration), and add its
+#                     table to this one
 #   --baseline REV    also run carriaged built from git revision REV (e.g. HEAD~1), as
 #                     the server "baseline", interleaved with the others: an A/B of a
 #                     change in one run (built in .build-baseline/ from a git worktree)
@@ -83,6 +87,7 @@ baseline=""
 memcaslap_run=0
 loops=""
 pin=""
+tls_run=""
 
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//'; }
 die() { echo "bench: $*" >&2; exit 2; }
@@ -100,6 +105,7 @@ while [ $# -gt 0 ]; do
         --tool-threads) tool_threads="${2:-}"; shift 2 ;;
         --baseline) baseline="${2:-}"; shift 2 ;;
         --memcaslap) memcaslap_run=1; shift ;;
+        --tls) tls_run=1; shift ;;
         --loops) loops="${2:-}"; shift 2 ;;
         --pin) pin="${2:-}"; shift 2 ;;
         -h|--help) usage; exit 0 ;;
@@ -554,6 +560,12 @@ for s in "${scenario_list[@]}"; do descriptions+="$s=$(describe "$s");"; done
         echo
         echo "memcaslap (libmemcached-tools), memcached protocol, 10 s, -T $cores -c 50 -X 32, its default 9:1 get/set:"
         awk -F'\t' '{ printf "  %-10s %10s ops/s\n", $1, $2 }' "$work/memcaslap.tsv"
+    fi
+    if [ -n "$tls_run" ]; then
+        echo
+        # Its servers start after this run's have stopped: the two never share the cores.
+        "$root/scripts/tls-bench.sh" --reps "$reps" --duration "${duration%.*}" 2>/dev/null \
+            || echo "TLS: scripts/tls-bench.sh failed (run it alone to see why)"
     fi
 } | tee "$table_file"
 echo "bench: table written to ${table_file#"$root"/}, raw runs in ${raw_file#"$root"/}" >&2

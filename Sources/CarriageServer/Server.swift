@@ -143,7 +143,7 @@ public final class Server: @unchecked Sendable {
             if !lineListener.isLoopback {
                 if configuration.insecure {
                     logger.warning("--insecure: serving \(Socket.endpoint(host: configuration.host, port: port)), a non-loopback address, \(configuration.credentials == nil ? "without authentication" : "with --auth-file")\(configuration.metricsPort == nil ? "" : ", and --metrics-port without a login")")
-                } else if configuration.credentials == nil && configuration.tls?.verifyClients != true {
+                } else if configuration.credentials == nil && !verifiesEveryClient {
                     throw .unprotected(host: configuration.host, port: port)
                 } else if configuration.metricsPort != nil {
                     throw .unprotectedMetrics(host: configuration.host)
@@ -189,6 +189,12 @@ public final class Server: @unchecked Sendable {
     }
 
     // MARK: TLS
+
+    /// Mutual TLS on every listener there is: protection enough for a non-loopback host.
+    private var verifiesEveryClient: Bool {
+        guard let tls = configuration.tls, tls.verifyClients else { return false }
+        return tls.onLinePort && (configuration.memcachedPort == nil || tls.onMemcachedPort)
+    }
 
     /// Whether connections accepted for `kind` speak TLS.
     func usesTLS(_ kind: ProtocolKind) -> Bool {
@@ -363,7 +369,8 @@ public final class Server: @unchecked Sendable {
             logger.info("memcached protocol listening on \(Socket.endpoint(host: configuration.host, port: memcachedPort))")
         }
         if let tls = certificates?.configuration {
-            let ports = [tls.onLinePort ? "the line port" : nil, tls.onMemcachedPort ? "the memcached port" : nil].compactMap { $0 }
+            let ports = [tls.onLinePort ? "the line port" : nil,
+                         tls.onMemcachedPort && memcachedPort != nil ? "the memcached port" : nil].compactMap { $0 }
             logger.info("TLS 1.2+ on \(ports.joined(separator: " and ")) (--tls-cert \(tls.certificatePath)\(tls.verifyClients ? "; client certificates required" : ""))")
         }
         if let metricsPort {

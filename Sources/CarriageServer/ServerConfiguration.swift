@@ -112,6 +112,7 @@ public struct ServerConfiguration: Sendable {
         if let tls {
             try check(!tls.verifyClients || tls.clientCAPath != nil, "--tls-verify-clients needs --tls-ca PEM: the CAs client certificates must chain to")
             try check(tls.onLinePort || tls.onMemcachedPort, "--tls-listeners must name line, memcached or both")
+            // The default names both; only a lone `memcached` needs the port to exist.
             try check(!tls.onMemcachedPort || memcachedPort != nil || tls.onLinePort, "--tls-listeners memcached needs --memcached-port")
         }
     }

@@ -184,7 +184,7 @@ struct Carriaged: ParsableCommand {
                 Self.fail(ServerError.invalidConfiguration("--tls-listeners takes line, memcached or line,memcached (got '\(tlsListeners)')"), daemonizer)
             }
             tls.onLinePort = listeners.contains("line")
-            tls.onMemcachedPort = listeners.contains("memcached") && memcachedPort != nil
+            tls.onMemcachedPort = listeners.contains("memcached")
             configuration.tls = tls
         } else if tlsCA != nil || tlsVerifyClients {
             Self.fail(ServerError.invalidConfiguration("--tls-ca and --tls-verify-clients need --tls-cert and --tls-key"), daemonizer)

@@ -8,7 +8,7 @@ final class VerbTests: XCTestCase {
         let names: [(String, Verb)] = [
             ("ping", .ping), ("echo", .echo), ("cap", .cap), ("sleep", .sleep), ("set", .set),
             ("get", .get), ("del", .del), ("incr", .incr), ("decr", .decr), ("expire", .expire), ("ttl", .ttl),
-            ("thread", .thread), ("stats", .stats), ("quit", .quit),
+            ("thread", .thread), ("stats", .stats), ("quit", .quit), ("auth", .auth),
         ]
         XCTAssertEqual(names.count, Verb.allCases.count)
         for (name, verb) in names {
@@ -26,7 +26,7 @@ final class VerbTests: XCTestCase {
             Array("échoo".utf8), Array("PIN\u{7}".utf8),
             // A byte that differs from a letter only in bit 0x20 but is not a letter.
             [0x50, 0x49, 0x4E, 0x07], [0x10, 0x45, 0x54],
-            Array("pingpong".utf8), Array("expires".utf8), Array("expir".utf8), Array("tt".utf8), Array("ttls".utf8),
+            Array("pingpong".utf8), Array("expires".utf8), Array("expir".utf8), Array("tt".utf8), Array("ttls".utf8), Array("auths".utf8), Array("aut".utf8),
         ]
         for bytes in unknown {
             XCTAssertNil(Verb(slice(bytes)), "\(bytes)")

@@ -87,6 +87,28 @@ final class TLSTests: XCTestCase {
         }
     }
 
+    // MARK: Start-up
+
+    /// What cannot work stops start-up, in one line that names the flag or file.
+    func testBadTLSSettingsAreOneClearLine() throws {
+        let cases: [([String], String)] = [
+            (["--tls-cert", path("server.pem")], "--tls-cert and --tls-key go together"),
+            (["--tls-cert", path("server.pem"), "--tls-key", path("server.key"), "--tls-verify-clients"], "--tls-verify-clients needs --tls-ca"),
+            (["--tls-ca", path("ca.pem")], "need --tls-cert and --tls-key"),
+            (["--tls-cert", path("server.pem"), "--tls-key", path("server.key"), "--tls-listeners", "smtp"], "--tls-listeners takes line, memcached"),
+            (["--tls-cert", path("server.pem"), "--tls-key", path("server.key"), "--tls-listeners", "memcached"], "--tls-listeners memcached needs --memcached-port"),
+            (["--tls-cert", "/nonexistent/cert.pem", "--tls-key", path("server.key")], "cannot load --tls-cert /nonexistent/cert.pem"),
+            (["--tls-cert", path("server.pem"), "--tls-key", path("server2.key")], "key values mismatch"),
+            (["--tls-cert", path("server.pem"), "--tls-key", path("server.key"), "--tls-ca", path("server.key")], "cannot load --tls-ca"),
+        ]
+        for (arguments, expected) in cases {
+            let (status, stderr, _) = try TestDaemon.runToExit(["--port", "0"] + arguments)
+            XCTAssertEqual(status, 1, "\(arguments): \(stderr)")
+            XCTAssertEqual(stderr.split(separator: "\n").count, 1, "\(arguments): \(stderr)")
+            XCTAssertTrue(stderr.contains(expected), "\(arguments): \(stderr)")
+        }
+    }
+
     // MARK: Clients
 
     func testOpenSSLClientOnBothProtocols() throws {
@@ -152,6 +174,12 @@ final class TLSTests: XCTestCase {
                                                              "--tls-cert", path("server.pem"), "--tls-key", path("server.key")])
         XCTAssertEqual(status, 1)
         XCTAssertTrue(stderr.contains("refusing to serve"), stderr)
+        // Mutual TLS on one listener leaves the other open to anyone.
+        let partly = try TestDaemon.runToExit(["--host", "0.0.0.0", "--port", "0", "--memcached-port", "0",
+                                               "--tls-cert", path("server.pem"), "--tls-key", path("server.key"),
+                                               "--tls-ca", path("ca.pem"), "--tls-verify-clients", "--tls-listeners", "line"])
+        XCTAssertEqual(partly.status, 1)
+        XCTAssertTrue(partly.stderr.contains("refusing to serve"), partly.stderr)
     }
 
     // MARK: What is not TLS

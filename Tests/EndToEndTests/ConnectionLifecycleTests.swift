@@ -135,6 +135,8 @@ final class ConnectionLifecycleTests: XCTestCase {
             if try client.request("PING") == "OK PONG" { again = client; break }
         }
         XCTAssertNotNil(again)
+        // The log comes through a pipe another thread reads: wait for it, then count.
+        XCTAssertTrue(daemon.awaitLog(containing: "max-connections 5 reached"), daemon.stderrText)
         XCTAssertEqual(daemon.stderrText.components(separatedBy: "max-connections 5 reached").count - 1, 1,
                        "logged once per burst")
     }

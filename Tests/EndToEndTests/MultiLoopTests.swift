@@ -67,6 +67,9 @@ final class MultiLoopTests: XCTestCase {
         for (flag, expected) in [([String](), 3), (["--loop-scheduling", "normal"], 0)] {
             let daemon = try TestDaemon(["--loops", "2"] + flag)
             defer { daemon.stopCleanly() }
+            // A connection served on each loop: both threads have run, so both are named.
+            let clients = try connect(2, to: daemon)
+            XCTAssertEqual(loopConnections(try clients[0].stats(), loops: 2), [1, 1])
             let policies = try schedulingPolicies(of: daemon)
             XCTAssertEqual(policies["loop-0"], expected, "\(flag): \(policies)")
             XCTAssertEqual(policies["loop-1"], expected, "\(flag): \(policies)")

@@ -9,10 +9,10 @@ import XCTest
 final class ClientMemoryTests: XCTestCase {
     private let bound = 8 << 20
 
-    private func startDaemon() throws -> TestDaemon {
+    private func startDaemon(_ extra: [String] = []) throws -> TestDaemon {
         try TestDaemon([
             "--max-client-memory", "8MiB", "--request-timeout", "0", "--idle-timeout", "0",
-            "--max-connections", "5000", "--memcached-port", "0"])
+            "--max-connections", "5000", "--memcached-port", "0"] + extra)
     }
 
     /// Polls STATS (on `client`) until `done` holds, for at most `timeout` seconds.
@@ -109,7 +109,10 @@ final class ClientMemoryTests: XCTestCase {
     /// A request that a read paused at the bound completes once the bound has room again
     /// (its remaining bytes bring no new edge: the sweep gives it a turn).
     func testAPausedRequestCompletesOnceThereIsRoom() throws {
-        let daemon = try startDaemon()
+        // One loop: each loop's sweep sees only its own connections, so with several the
+        // loop holding this request may close it (30 KB) before another loop has closed
+        // its 60 KB holders; allowed, but not what this test is about.
+        let daemon = try startDaemon(["--loops", "1"])
         defer { daemon.stopCleanly() }
         let steady = try daemon.connect()
         let line = [UInt8](repeating: UInt8(ascii: "x"), count: 60_000)

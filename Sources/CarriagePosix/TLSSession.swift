@@ -59,11 +59,10 @@ public final class TLSSession {
 
     /// Decrypts up to `count` bytes into the start of `buffer`.
     public func read(into buffer: inout [UInt8], count: Int) throws(TLSError) -> IO {
-        guard let handle else { throw .session("session closed") }
-        ERR_clear_error()
-        let result = buffer.withUnsafeMutableBytes { SSL_read(handle, $0.baseAddress, Int32(min(count, $0.count))) }
-        if result > 0 { return .done(Int(result)) }
-        return try outcome(of: result, handshaking: false)
+        // Result: `withUnsafeMutableBytes` rethrows untyped errors.
+        try buffer.withUnsafeMutableBytes { raw in
+            Result { () throws(TLSError) in try read(into: UnsafeMutableRawBufferPointer(rebasing: raw[..<min(count, raw.count)])) }
+        }.get()
     }
 
     /// Decrypts up to `buffer.count` bytes into `buffer`.
@@ -87,12 +86,7 @@ public final class TLSSession {
 
     /// Encrypts and sends what it can of `bytes` (whole records; partial writes allowed).
     public func write(_ bytes: ArraySlice<UInt8>) throws(TLSError) -> IO {
-        guard let handle else { throw .session("session closed") }
-        guard !bytes.isEmpty else { return .done(0) }
-        ERR_clear_error()
-        let result = bytes.withUnsafeBytes { SSL_write(handle, $0.baseAddress, Int32(min($0.count, Int(Int32.max)))) }
-        if result > 0 { return .done(Int(result)) }
-        return try outcome(of: result, handshaking: false)
+        try bytes.withUnsafeBytes { raw in Result { () throws(TLSError) in try write(raw) } }.get()
     }
 
     /// Decrypted bytes OpenSSL holds that a read returns without the socket: no readiness

@@ -48,13 +48,12 @@ public final class TLSSession {
     /// Advances the handshake; `.done(0)` once it is complete.
     public func handshake() throws(TLSError) -> IO {
         guard let handle else { throw .session("session closed") }
-        ERR_clear_error()
-        let result = SSL_do_handshake(handle)
+        let (result, error) = Self.call { SSL_do_handshake(handle) }
         if result == 1 {
             isEstablished = true
             return .done(0)
         }
-        return try outcome(of: result, handshaking: true)
+        return try outcome(of: result, errno: error, handshaking: true)
     }
 
     /// Decrypts up to `count` bytes into the start of `buffer`.
@@ -68,20 +67,18 @@ public final class TLSSession {
     /// Decrypts up to `buffer.count` bytes into `buffer`.
     public func read(into buffer: UnsafeMutableRawBufferPointer) throws(TLSError) -> IO {
         guard let handle else { throw .session("session closed") }
-        ERR_clear_error()
-        let result = SSL_read(handle, buffer.baseAddress, Int32(min(buffer.count, Int(Int32.max))))
+        let (result, error) = Self.call { SSL_read(handle, buffer.baseAddress, Int32(min(buffer.count, Int(Int32.max)))) }
         if result > 0 { return .done(Int(result)) }
-        return try outcome(of: result, handshaking: false)
+        return try outcome(of: result, errno: error, handshaking: false)
     }
 
     /// Encrypts and sends what it can of `bytes`.
     public func write(_ bytes: UnsafeRawBufferPointer) throws(TLSError) -> IO {
         guard let handle else { throw .session("session closed") }
         guard !bytes.isEmpty else { return .done(0) }
-        ERR_clear_error()
-        let result = SSL_write(handle, bytes.baseAddress, Int32(min(bytes.count, Int(Int32.max))))
+        let (result, error) = Self.call { SSL_write(handle, bytes.baseAddress, Int32(min(bytes.count, Int(Int32.max)))) }
         if result > 0 { return .done(Int(result)) }
-        return try outcome(of: result, handshaking: false)
+        return try outcome(of: result, errno: error, handshaking: false)
     }
 
     /// Encrypts and sends what it can of `bytes` (whole records; partial writes allowed).
@@ -109,21 +106,33 @@ public final class TLSSession {
         self.handle = nil
     }
 
-    /// What a call's failure `result` means.
-    private func outcome(of result: Int32, handshaking: Bool) throws(TLSError) -> IO {
+    /// Runs one OpenSSL I/O call with a clear error queue and `errno` 0, and reads `errno`
+    /// once, right after it: so an `errno` seen later is the call's own, never one left
+    /// by an earlier `recv` on this thread.
+    private static func call(_ body: () -> Int32) -> (result: Int32, errno: Int32) {
+        ERR_clear_error()
+        Glibc.errno = 0
+        let result = body()
+        return (result, Glibc.errno)
+    }
+
+    /// What a call's failure `result` means; `errno` as ``call(_:)`` read it.
+    private func outcome(of result: Int32, errno: Int32, handshaking: Bool) throws(TLSError) -> IO {
         let code = SSL_get_error(handle, result)
         switch code {
         case SSL_ERROR_WANT_READ: return .wantRead
         case SSL_ERROR_WANT_WRITE: return .wantWrite
         case SSL_ERROR_ZERO_RETURN: return .closed
-        case SSL_ERROR_SYSCALL:
-            let error = lastErrno("SSL")
-            ERR_clear_error()
-            if error.errno == 0 || error.errno == EAGAIN {
-                if handshaking { throw .session("the peer closed the connection during the handshake") }
-                return .closed
-            }
-            throw .session(error.reason)
+        case SSL_ERROR_SYSCALL where ERR_peek_error() == 0 && errno == 0:
+            // No error queued and no syscall failed: the socket said EOF (OpenSSL reports
+            // most of those as ZERO_RETURN under SSL_OP_IGNORE_UNEXPECTED_EOF).
+            if handshaking { throw .session("the peer closed the connection during the handshake") }
+            return .closed
+        case SSL_ERROR_SYSCALL where ERR_peek_error() == 0 && (errno == EAGAIN || errno == EWOULDBLOCK):
+            // The socket said "not now" (its retry flag unseen): nothing is lost, wait.
+            return .wantRead
+        case SSL_ERROR_SYSCALL where ERR_peek_error() == 0:
+            throw .session(SystemError(call: "SSL", errno: errno).reason)
         default:
             var reason = TLSContext.takeReason()
             let verify = SSL_get_verify_result(handle)

@@ -7,7 +7,6 @@ let package = Package(
         .library(name: "WorkerPool", targets: ["WorkerPool"]),
         .executable(name: "carriaged", targets: ["carriaged"]),
         .executable(name: "carriage-load", targets: ["CarriageLoad"]),
-        .executable(name: "carriage-pool-bench", targets: ["PoolBenchmark"]),
         // libFuzzer targets: build and run them with scripts/fuzz.sh (they need
         // -sanitize=fuzzer and -parse-as-library; a plain build makes them as stubs).
         .executable(name: "fuzz-memcached", targets: ["FuzzMemcached"]),
@@ -71,7 +70,6 @@ let package = Package(
                 .product(name: "Histogram", package: "hdrhistogram-swift"),
             ]
         ),
-        .executableTarget(name: "PoolBenchmark", dependencies: ["WorkerPool", "CarriagePosix"]),
         .target(name: "FuzzSupport", dependencies: ["CarriageProtocol"]),
         .executableTarget(name: "FuzzMemcached", dependencies: ["CarriageProtocol", "CarriageStore", "FuzzSupport"]),
         .executableTarget(name: "FuzzLineProtocol", dependencies: ["CarriageProtocol", "CarriageStore", "FuzzSupport"]),

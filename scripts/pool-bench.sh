@@ -1,8 +1,16 @@
 #!/usr/bin/env bash
-# WorkerPool hand-off cost: jobs/s and ns/job for empty jobs, beside Dispatch and
-# thread-per-job, medians of several runs. Usage: scripts/pool-bench.sh [jobs [runs]]
+# WorkerPool beside NIOThreadPool, a concurrent DispatchQueue, OperationQueue and a
+# textbook mutex + condition variable pool (the Benchmarks/ package, release build): five
+# scenarios at W = 2 and 4 workers, one process per measurement, pools interleaved, 3
+# rounds; medians, same-round ratios (peer / WorkerPool), voluntary context switches and
+# CPU per 1,000 jobs. About 5 minutes; --quick is a one-round smoke run of ~30 s.
+#
+#   scripts/pool-bench.sh [--quick] [--rounds N] [--workers 2,4] [--capacity 1024]
+#                         [--peers workerpool,nio,dispatch,...] [--scenarios one-producer,...]
+#
+# Builds and benchmarks share the cores: run nothing else meanwhile.
 set -euo pipefail
-cd "$(dirname "$0")/.."
-source scripts/lib/install-deps.sh
-swift build -c release --product carriage-pool-bench
-exec .build/release/carriage-pool-bench "$@"
+cd "$(dirname "$0")/../Benchmarks"
+source ../scripts/lib/install-deps.sh
+swift build -c release --product pool-compare >&2
+exec .build/release/pool-compare "$@"

@@ -1,4 +1,5 @@
 import Glibc
+import Synchronization
 
 /// The pool's bounded FIFO ring, its one mutex and its two condition variables, and the
 /// counters the workers keep. Workers and submitters meet only here.
@@ -32,20 +33,33 @@ final class JobQueue: @unchecked Sendable {
 
     let capacity: Int
     let workers: Int
+    /// Free slots before a blocked submitter is woken: half the queue, so that a woken
+    /// submitter queues many jobs before it blocks again instead of one per wake-up,
+    /// while the workers still have half a queue of work.
+    private let resumeRoom: Int
 
     // Allocated once in `init`, never moved, destroyed in `deinit`.
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     /// Signalled once per queued job while a worker sleeps; broadcast on shutdown.
     private let notEmpty = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
-    /// Signalled when a worker frees a slot while a submitter waits; broadcast on shutdown.
+    /// Signalled when a worker frees a slot while a submitter waits that no earlier
+    /// signal is already waking; broadcast on shutdown.
     private let notFull = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
 
+    /// Slots the ring starts with: it doubles on demand up to `capacity`, so a large
+    /// capacity costs memory only once it is used.
+    static var initialSlots: Int { 16 }
+
     // --- Protected by `mutex`. ---
-    /// Slots `head ..< head + count` (mod capacity) are initialised; the rest are not.
-    private let ring: UnsafeMutablePointer<Slot>
+    /// Slots `head ..< head + count` (mod `ringSize`) are initialised; the rest are not.
+    private var ring: UnsafeMutablePointer<Slot>
+    private var ringSize: Int
     private var head = 0
     private var count = 0
     private var state = State.running
+    /// Workers that found the ring empty and watch `spinHint` for a while before they
+    /// sleep (at most one): a job queued meanwhile needs no wake-up.
+    private var spinningWorkers = 0
     /// Workers blocked in `pthread_cond_wait(notEmpty)`.
     private var sleepingWorkers = 0
     /// Signals sent to `notEmpty` whose worker has not woken yet; so a second
@@ -53,6 +67,9 @@ final class JobQueue: @unchecked Sendable {
     private var pendingWakeups = 0
     /// Submitters blocked in `pthread_cond_wait(notFull)`.
     private var waitingSubmitters = 0
+    /// Signals sent to `notFull` whose submitter has not woken yet: a freed slot wakes
+    /// a submitter only if one waits that no signal is already on its way to.
+    private var pendingSubmitterWakeups = 0
     private var busy = 0
     private var completed = 0
     private var failed = 0
@@ -68,16 +85,25 @@ final class JobQueue: @unchecked Sendable {
     private var overflowHead = 0
     /// With timings: when each ring slot's job was queued (parallel to `ring`), when each
     /// overflow job was, and the two histograms.
-    private let enqueuedAt: UnsafeMutablePointer<UInt64>?
+    private var enqueuedAt: UnsafeMutablePointer<UInt64>?
     private var overflowTimes: [UInt64] = []
     private var timing: WorkerPool.Timings?
     // --- End of the state `mutex` protects. ---
 
+    /// Set to 0 under the mutex as a worker starts to spin, to 1 by a push while one
+    /// spins; the spinner reads it without the mutex (a hint: it re-checks under it).
+    private let spinHint = Atomic<Int>(0)
+    /// Reads of `spinHint` before a spinning worker gives up and sleeps: about a
+    /// microsecond, longer than a busy submitter takes between two jobs.
+    static var spinReads: Int { 1_000 }
+
     init(capacity: Int, workers: Int, measuresTimings: Bool = false) {
         self.capacity = capacity
         self.workers = workers
-        ring = .allocate(capacity: capacity)
-        enqueuedAt = measuresTimings ? .allocate(capacity: capacity) : nil
+        resumeRoom = max(1, capacity / 2)
+        ringSize = min(capacity, Self.initialSlots)
+        ring = .allocate(capacity: ringSize)
+        enqueuedAt = measuresTimings ? .allocate(capacity: ringSize) : nil
         timing = measuresTimings ? WorkerPool.Timings() : nil
         completedPerWorker = .allocate(capacity: workers)
         completedPerWorker.initialize(repeating: 0, count: workers)
@@ -87,7 +113,7 @@ final class JobQueue: @unchecked Sendable {
     }
 
     deinit {
-        for i in 0..<count { (ring + (head + i) % capacity).deinitialize(count: 1) }
+        for i in 0..<count { (ring + (head + i) % ringSize).deinitialize(count: 1) }
         ring.deallocate()
         enqueuedAt?.deallocate()
         completedPerWorker.deallocate()
@@ -104,10 +130,8 @@ final class JobQueue: @unchecked Sendable {
     /// Appends one job, waiting while the ring is full.
     func submit(_ slot: Slot) throws(WorkerPoolError) {
         pthread_mutex_lock(mutex)
-        while count == capacity && state == .running {
-            waitingSubmitters += 1
-            pthread_cond_wait(notFull, mutex)
-            waitingSubmitters -= 1
+        while !hasRoom() && state == .running {
+            waitForRoom()
         }
         guard state == .running else {
             pthread_mutex_unlock(mutex)
@@ -129,7 +153,7 @@ final class JobQueue: @unchecked Sendable {
             return false
         }
         var wakeups = 0
-        if count < capacity {
+        if hasRoom() {
             push(slot)
             wakeups = claimWakeups(upTo: 1)
         } else {
@@ -144,7 +168,7 @@ final class JobQueue: @unchecked Sendable {
     /// Appends one job if there is room now; never waits.
     func trySubmit(_ slot: Slot) -> Bool {
         pthread_mutex_lock(mutex)
-        guard count < capacity && state == .running else {
+        guard state == .running && hasRoom() && state == .running else {
             rejected += 1
             pthread_mutex_unlock(mutex)
             return false
@@ -188,17 +212,15 @@ final class JobQueue: @unchecked Sendable {
         var wakeups = 0
         pthread_mutex_lock(mutex)
         while moved < total {
-            while count == capacity && state == .running {
+            while !hasRoom() && state == .running {
                 // Wake the workers owed a signal before sleeping, or nobody frees room.
                 for _ in 0..<wakeups { pthread_cond_signal(notEmpty) }
                 wakeups = 0
-                waitingSubmitters += 1
-                pthread_cond_wait(notFull, mutex)
-                waitingSubmitters -= 1
+                waitForRoom()
             }
             guard state == .running else { break }
             var added = 0
-            while count < capacity && moved < total {
+            while count < ringSize && moved < total {
                 push((slots + moved).move())
                 moved += 1
                 added += 1
@@ -214,10 +236,67 @@ final class JobQueue: @unchecked Sendable {
         return true
     }
 
+    /// With `mutex` held: whether a slot is free, growing the ring when it is full and
+    /// smaller than `capacity` (which lets the mutex go for a while: re-check `state`).
+    private func hasRoom() -> Bool {
+        if count < ringSize { return true }
+        guard ringSize < capacity else { return false }
+        grow()
+        return count < ringSize
+    }
+
+    /// With `mutex` held: doubles the ring (up to `capacity`). The memory is allocated
+    /// and the old ring freed with the mutex let go; under it, only the queued slots
+    /// move, once per doubling.
+    private func grow() {
+        let size = min(capacity, ringSize * 2)
+        let timed = enqueuedAt != nil
+        pthread_mutex_unlock(mutex)
+        let fresh = UnsafeMutablePointer<Slot>.allocate(capacity: size)
+        let freshTimes = timed ? UnsafeMutablePointer<UInt64>.allocate(capacity: size) : nil
+        pthread_mutex_lock(mutex)
+        guard ringSize < size else {
+            // Another submitter grew it meanwhile.
+            pthread_mutex_unlock(mutex)
+            fresh.deallocate()
+            freshTimes?.deallocate()
+            pthread_mutex_lock(mutex)
+            return
+        }
+        let old = ring
+        let oldTimes = enqueuedAt
+        // Moved so that the queued slots start at 0: `head ..< ringSize`, then `0 ..< head`.
+        let front = min(count, ringSize - head)
+        fresh.moveInitialize(from: old + head, count: front)
+        (fresh + front).moveInitialize(from: old, count: count - front)
+        if let freshTimes, let oldTimes {
+            freshTimes.update(from: oldTimes + head, count: front)
+            (freshTimes + front).update(from: oldTimes, count: count - front)
+        }
+        ring = fresh
+        enqueuedAt = freshTimes
+        ringSize = size
+        head = 0
+        pthread_mutex_unlock(mutex)
+        old.deallocate()
+        oldTimes?.deallocate()
+        pthread_mutex_lock(mutex)
+    }
+
+    /// With `mutex` held: sleeps until a worker frees a slot (or a shutdown).
+    private func waitForRoom() {
+        waitingSubmitters += 1
+        pthread_cond_wait(notFull, mutex)
+        waitingSubmitters -= 1
+        // Spurious wake-ups may take another's token: floor at zero.
+        if pendingSubmitterWakeups > 0 { pendingSubmitterWakeups -= 1 }
+    }
+
     /// With `mutex` held: slot after the last, initialised with `slot`.
     private func push(_ slot: consuming Slot, queuedAt time: UInt64? = nil) {
-        let index = (head + count) % capacity
+        let index = (head + count) % ringSize
         (ring + index).initialize(to: slot)
+        if spinningWorkers > 0 { spinHint.store(1, ordering: .relaxed) }
         if let enqueuedAt { enqueuedAt[index] = time ?? monotonicNanoseconds() }
         count += 1
     }
@@ -225,10 +304,11 @@ final class JobQueue: @unchecked Sendable {
     /// With `mutex` held: how many sleepers to signal for `added` new jobs, counting
     /// those signals as pending so that no sleeper is signalled twice.
     private func claimWakeups(upTo added: Int) -> Int {
-        let wakeups = min(added, sleepingWorkers - pendingWakeups)
-        guard wakeups > 0 else { return 0 }
-        pendingWakeups += wakeups
-        return wakeups
+        // A spinning worker, or one already woken, takes the first job and wakes the
+        // next worker itself if more wait (see `work`).
+        guard added > 0 && spinningWorkers == 0 && pendingWakeups == 0 && sleepingWorkers > 0 else { return 0 }
+        pendingWakeups = 1
+        return 1
     }
 
     // MARK: Working
@@ -237,8 +317,22 @@ final class JobQueue: @unchecked Sendable {
     /// the ring is empty.
     func work(index: Int) {
         pthread_mutex_lock(mutex)
+        var spun = false
         while true {
             while count == 0 && state == .running {
+                if !spun && spinningWorkers == 0 {
+                    // Watch for a job a while before sleeping: with a submitter that
+                    // queues jobs a little slower than the workers run them, this
+                    // saves a sleep and a wake-up per job.
+                    spun = true
+                    spinningWorkers += 1
+                    spinHint.store(0, ordering: .relaxed)
+                    pthread_mutex_unlock(mutex)
+                    for _ in 0..<Self.spinReads where spinHint.load(ordering: .relaxed) != 0 { break }
+                    pthread_mutex_lock(mutex)
+                    spinningWorkers -= 1
+                    continue
+                }
                 sleepingWorkers += 1
                 pthread_cond_wait(notEmpty, mutex)
                 sleepingWorkers -= 1
@@ -246,12 +340,13 @@ final class JobQueue: @unchecked Sendable {
                 if pendingWakeups > 0 { pendingWakeups -= 1 }
             }
             guard count > 0 else { break }
+            spun = false
             let slot = (ring + head).move()
             let queuedAt = enqueuedAt?[head]
-            head = (head + 1) % capacity
+            head = (head + 1) % ringSize
             count -= 1
             busy += 1
-            var wakeSubmitter = waitingSubmitters > 0
+            var wakeSubmitter = waitingSubmitters > pendingSubmitterWakeups && capacity - count >= resumeRoom
             if overflowHead < overflow.count {
                 // The freed slot goes to the oldest job waiting behind the ring.
                 push(overflow[overflowHead].take()!, queuedAt: enqueuedAt == nil ? nil : overflowTimes[overflowHead])
@@ -267,7 +362,12 @@ final class JobQueue: @unchecked Sendable {
                 }
                 wakeSubmitter = false
             }
+            if wakeSubmitter { pendingSubmitterWakeups += 1 }
+            // Jobs still wait and nobody is coming for them: wake the next worker.
+            let wakeWorker = count > 0 && spinningWorkers == 0 && pendingWakeups == 0 && sleepingWorkers > 0
+            if wakeWorker { pendingWakeups = 1 }
             pthread_mutex_unlock(mutex)
+            if wakeWorker { pthread_cond_signal(notEmpty) }
             if wakeSubmitter { pthread_cond_signal(notFull) }
 
             let started = queuedAt == nil ? 0 : monotonicNanoseconds()
@@ -305,6 +405,8 @@ final class JobQueue: @unchecked Sendable {
         state = .shutDown
         var droppedHead = 0
         var dropped = 0
+        let droppedRing = ring
+        let droppedSize = ringSize
         var droppedOverflow: [Slot?] = []
         if discardPending {
             droppedHead = head
@@ -320,8 +422,9 @@ final class JobQueue: @unchecked Sendable {
         droppedOverflow = []  // released outside the lock
         pthread_cond_broadcast(notEmpty)
         pthread_cond_broadcast(notFull)
-        // Nobody reads these slots any more: the ring is empty and takes nothing new.
-        for i in 0..<dropped { (ring + (droppedHead + i) % capacity).deinitialize(count: 1) }
+        // Nobody reads these slots any more: the ring is empty and takes nothing new (so it
+        // does not grow: the ring read under the lock is still the ring).
+        for i in 0..<dropped { (droppedRing + (droppedHead + i) % droppedSize).deinitialize(count: 1) }
     }
 
     // MARK: Reading
@@ -355,7 +458,8 @@ final class JobQueue: @unchecked Sendable {
             for i in 0..<workers { buffer[i] = completedPerWorker[i] }
         }
         let stats = WorkerPool.Stats(
-            workers: workers, busy: busy, queued: count, completed: completed,
+            workers: workers, busy: busy, queued: count, queueSlots: ringSize,
+            waitingSubmitters: waitingSubmitters, completed: completed,
             failed: failed, rejected: rejected, discarded: discarded,
             completedPerWorker: perWorker)
         pthread_mutex_unlock(mutex)

@@ -7,6 +7,12 @@ extension WorkerPool {
         public var busy: Int
         /// Jobs waiting in the queue.
         public var queued: Int
+        /// Queue slots allocated now: the ring starts small and doubles on demand up to
+        /// ``WorkerPool/queueCapacity``, 16 bytes a slot.
+        public var queueSlots: Int
+        /// Threads blocked in ``WorkerPool/submit(_:)`` (or a batch submit) until a slot
+        /// frees.
+        public var waitingSubmitters: Int
         /// Jobs that ran to their end, whether they returned or threw.
         public var completed: Int
         /// Jobs that threw an error (a subset of `completed`).

@@ -3,8 +3,11 @@ import Glibc
 /// A fixed pool of named pthreads that run jobs from one bounded FIFO queue.
 ///
 /// The queue is a ring guarded by one pthread mutex and two condition variables
-/// (not-empty, not-full). A submitter signals a worker only when one sleeps, at most
-/// once per job; broadcasts happen only at shutdown.
+/// (not-empty, not-full). A submitter signals a worker only when one sleeps that no
+/// earlier signal is already waking, at most once per job; a worker that frees a slot
+/// signals a blocked submitter the same way. Signals are sent after the mutex is let
+/// go; broadcasts happen only at shutdown. The ring starts at 16 slots and doubles on
+/// demand up to the queue's capacity, so a large capacity costs memory only when used.
 ///
 /// ```swift
 /// let pool = try WorkerPool(workers: 4, queueCapacity: 64)
@@ -53,7 +56,7 @@ public final class WorkerPool: @unchecked Sendable {
     private var joined = false
 
     /// Starts `workers` threads named `<name>-<index>` that take jobs from a queue of
-    /// `queueCapacity` slots. With `measuresTimings`, every job's queue wait and run time
+    /// `queueCapacity` slots (allocated as they are first needed, 16 bytes each). With `measuresTimings`, every job's queue wait and run time
     /// go into ``timings`` (three clock reads per job, one of them under the lock as the
     /// job is queued, a few instructions under the lock, and 8 bytes per queue slot).
     ///

@@ -1,5 +1,6 @@
 import Foundation
 import Glibc
+import WorkerPool
 
 /// A lock-protected array of counters; the test's own shared state.
 final class Counters: @unchecked Sendable {  // safe: every access holds `lock`
@@ -74,6 +75,17 @@ func awaitNoThreads(named prefix: String) -> Bool {
     while threadCount(named: prefix) > 0 {
         if Date() > deadline { return false }
         sched_yield()
+    }
+    return true
+}
+
+/// Polls the pool's stats until `condition` holds (there is no event to wait on for
+/// "blocked in submit"); false after ten seconds.
+func awaitStats(of pool: WorkerPool, _ condition: (WorkerPool.Stats) -> Bool) -> Bool {
+    let deadline = Date(timeIntervalSinceNow: 10)
+    while !condition(pool.stats) {
+        if Date() > deadline { return false }
+        usleep(1_000)
     }
     return true
 }

@@ -106,6 +106,40 @@ final class WorkerPoolAsyncTests: XCTestCase {
         XCTAssertEqual(ran.values(), [0], "a cancelled job ran")
     }
 
+    /// A `run` cancelled while it waits behind a full ring leaves the accounting right:
+    /// a submitter blocked after it still gets in once slots free, and the cancelled job
+    /// never runs.
+    func testACancelledRunLeavesTheNextSubmitterItsSlot() async throws {
+        let pool = try WorkerPool(workers: 1, queueCapacity: 1)
+        let gate = Gate()
+        let started = Gate()
+        try pool.submit { started.open(); gate.wait() }
+        started.wait()
+        try pool.submit {}
+        let ran = Counters(count: 2)
+        let behind = Task { try await pool.run { ran.increment(0) } }
+        behind.cancel()
+        do {
+            try await behind.value
+            XCTFail("not cancelled")
+        } catch {
+            XCTAssertTrue(error is CancellationError, "\(error)")
+        }
+        let submitted = Gate()
+        Thread.detachNewThread {
+            try! pool.submit { ran.increment(1) }
+            submitted.open()
+        }
+        XCTAssertTrue(awaitStats(of: pool) { $0.waitingSubmitters == 1 })
+        gate.open()
+        XCTAssertTrue(submitted.wait(timeoutSeconds: 10), "\(pool.stats)")
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(ran.values(), [0, 1])
+        XCTAssertEqual(pool.stats.waitingSubmitters, 0)
+        XCTAssertEqual(pool.stats.queued, 0)
+    }
+
     func testAfterShutdownItThrows() async throws {
         let pool = try WorkerPool(workers: 1, queueCapacity: 1)
         pool.shutdown(.drain)

@@ -157,6 +157,99 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(pool.stats.completed, 4)
     }
 
+    /// Eight producers blocked on a full 4-slot queue while two workers drain 100,000
+    /// jobs: every job runs once, and no submitter is left waiting (a freed slot wakes a
+    /// waiting submitter once, and a woken one is no longer counted as waiting).
+    func testEightProducersOnAFullFourSlotQueueAllGetThrough() throws {
+        let producers = 8
+        let jobsPerProducer = 12_500
+        let pool = try WorkerPool(workers: 2, queueCapacity: 4)
+        let gate = Gate()
+        let holding = Barrier(count: 3)
+        for _ in 0..<2 { try pool.submit { holding.arrive(); gate.wait() } }
+        holding.arrive()
+        for _ in 0..<4 { try pool.submit {} }
+        let runs = Counters(count: producers * jobsPerProducer)
+        let done = DispatchGroup()
+        for p in 0..<producers {
+            done.enter()
+            Thread.detachNewThread {
+                for i in 0..<jobsPerProducer {
+                    let slot = p * jobsPerProducer + i
+                    try! pool.submit { runs.increment(slot) }
+                }
+                done.leave()
+            }
+        }
+        XCTAssertTrue(awaitStats(of: pool) { $0.waitingSubmitters == producers }, "\(pool.stats)")
+        gate.open()
+        XCTAssertEqual(done.wait(timeout: .now() + 120), .success, "a submitter was left waiting: \(pool.stats)")
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(runs.values(), [Int](repeating: 1, count: producers * jobsPerProducer))
+        let stats = pool.stats
+        XCTAssertEqual(stats.completed, 2 + 4 + producers * jobsPerProducer)
+        XCTAssertEqual(stats.waitingSubmitters, 0)
+        XCTAssertEqual(stats.queued, 0)
+        XCTAssertEqual(stats.queueSlots, 4)
+    }
+
+    /// A `trySubmit` refused on a full queue takes nothing from the accounting: the next
+    /// blocked submitter is still woken by the next freed slot.
+    func testARefusedTrySubmitLeavesTheNextSubmitterItsWakeUp() throws {
+        let pool = try WorkerPool(workers: 1, queueCapacity: 1)
+        let gate = Gate()
+        let started = Gate()
+        try pool.submit { started.open(); gate.wait() }
+        started.wait()
+        try pool.submit {}
+        for _ in 0..<3 { XCTAssertFalse(pool.trySubmit {}) }
+        let ran = Counters(count: 1)
+        let submitted = Gate()
+        Thread.detachNewThread {
+            try! pool.submit { ran.increment(0) }
+            submitted.open()
+        }
+        XCTAssertTrue(awaitStats(of: pool) { $0.waitingSubmitters == 1 })
+        XCTAssertFalse(pool.trySubmit {})
+        gate.open()
+        XCTAssertTrue(submitted.wait(timeoutSeconds: 10), "\(pool.stats)")
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(ran.values(), [1])
+        let stats = pool.stats
+        XCTAssertEqual(stats.rejected, 4)
+        XCTAssertEqual(stats.completed, 3)
+        XCTAssertEqual(stats.waitingSubmitters, 0)
+    }
+
+    // MARK: Growing
+
+    /// A million-slot queue starts at 16 slots and doubles as jobs wait, keeping their
+    /// order across the wrap of the ring (with timings, their queue times too).
+    func testTheRingGrowsOnDemandAndKeepsTheOrder() throws {
+        for timings in [false, true] {
+            let pool = try WorkerPool(workers: 1, queueCapacity: 1_000_000, measuresTimings: timings)
+            XCTAssertEqual(pool.stats.queueSlots, 16)
+            let gate = Gate()
+            let started = Gate()
+            // The held job leaves the ring's head at 1, so the queue wraps before it grows.
+            try pool.submit { started.open(); gate.wait() }
+            started.wait()
+            let log = Log()
+            for i in 0..<100 { try pool.submit { log.append(i) } }
+            XCTAssertEqual(pool.stats.queueSlots, 128)
+            XCTAssertEqual(pool.stats.queued, 100)
+            gate.open()
+            pool.shutdown(.drain)
+            pool.join()
+            XCTAssertEqual(log.entries, Array(0..<100))
+            if timings {
+                XCTAssertEqual(pool.timings?.queueWait.count, 101)
+            }
+        }
+    }
+
     // MARK: Shutdown
 
     func testDrainRunsWhatIsQueued() throws {
@@ -213,6 +306,39 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(result.value, "\(WorkerPoolError.shutDown)")
         gate.open()
         pool.join()
+    }
+
+    /// Either shutdown wakes every submitter blocked on a full queue, each with
+    /// `shutDown`, and leaves none counted as waiting.
+    func testShutdownInEitherModeWakesEveryBlockedSubmitter() throws {
+        for mode in [WorkerPool.ShutdownMode.drain, .discardPending] {
+            let pool = try WorkerPool(workers: 1, queueCapacity: 2)
+            let gate = Gate()
+            let started = Gate()
+            try pool.submit { started.open(); gate.wait() }
+            started.wait()
+            try pool.submit {}
+            try pool.submit {}
+            let errors = Log()
+            let done = DispatchGroup()
+            for _ in 0..<5 {
+                done.enter()
+                Thread.detachNewThread {
+                    do { try pool.submit {} } catch { errors.append(error as? WorkerPoolError == .shutDown ? 1 : 0) }
+                    done.leave()
+                }
+            }
+            XCTAssertTrue(awaitStats(of: pool) { $0.waitingSubmitters == 5 }, "\(mode)")
+            pool.shutdown(mode)
+            XCTAssertEqual(done.wait(timeout: .now() + 10), .success, "\(mode): a submitter still waits")
+            XCTAssertEqual(errors.entries, [1, 1, 1, 1, 1], "\(mode)")
+            XCTAssertEqual(pool.stats.waitingSubmitters, 0)
+            gate.open()
+            pool.join()
+            let stats = pool.stats
+            XCTAssertEqual(stats.completed, mode == .drain ? 3 : 1, "\(mode)")
+            XCTAssertEqual(stats.discarded, mode == .drain ? 0 : 2, "\(mode)")
+        }
     }
 
     // Threads are counted by the pool's own name: other threads of the test process

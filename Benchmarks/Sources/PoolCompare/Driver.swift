@@ -1,0 +1,127 @@
+import Foundation
+
+/// Runs every measurement in a process of its own, round after round with the pools
+/// interleaved, and prints medians and same-round ratios.
+struct Driver {
+    var rounds: Int
+    var quick: Bool
+    var workerCounts: [Int]
+    var capacity: Int
+    var peers: [PeerKind]
+    var scenarios: [Scenario]
+
+    private struct Key: Hashable {
+        var scenario: Scenario
+        var workers: Int
+        var peer: PeerKind
+    }
+
+    func run() throws {
+        print("# WorkerPool beside the other pools: \(rounds) round(s)\(quick ? ", quick" : ""), queue \(capacity) slots, cores: \(ProcessInfo.processInfo.activeProcessorCount), \(Date())")
+        var results: [Key: [Measurement]] = [:]
+        for round in 1...rounds {
+            FileHandle.standardError.write(Data("round \(round) of \(rounds)\n".utf8))
+            for scenario in scenarios {
+                for workers in workerCounts {
+                    // Rotated each round, so no pool always runs first.
+                    let order = peers.indices.map { peers[($0 + round - 1) % peers.count] }
+                    for peer in order where scenario.applies(to: peer) {
+                        let measurement = try measure(peer, scenario, workers)
+                        results[Key(scenario: scenario, workers: workers, peer: peer), default: []].append(measurement)
+                    }
+                }
+            }
+        }
+        for scenario in scenarios {
+            printTable(scenario, results)
+        }
+        printSummary(results)
+    }
+
+    /// One measurement, in a new process: this executable's `measure` mode.
+    private func measure(_ peer: PeerKind, _ scenario: Scenario, _ workers: Int) throws -> Measurement {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/proc/self/exe").resolvingSymlinksInPath()
+        process.arguments = ["measure", peer.argument, scenario.rawValue, "\(workers)", "\(capacity)"] + (quick ? ["--quick"] : [])
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        let text = String(decoding: data, as: UTF8.self)
+        guard process.terminationStatus == 0,
+              let measurement = text.split(separator: "\n").last.flatMap({ Measurement(line: String($0)) })
+        else { throw DriverError.measurementFailed("\(peer.rawValue), \(scenario.rawValue), \(workers) workers: \(text)") }
+        return measurement
+    }
+
+    private func median(_ values: [Double]) -> Double {
+        let sorted = values.sorted()
+        return sorted.count % 2 == 1 ? sorted[sorted.count / 2] : (sorted[sorted.count / 2 - 1] + sorted[sorted.count / 2]) / 2
+    }
+
+    /// Per round, peer / WorkerPool; the median of those.
+    private func ratio(_ scenario: Scenario, _ workers: Int, _ peer: PeerKind, _ results: [Key: [Measurement]]) -> Double? {
+        guard let mine = results[Key(scenario: scenario, workers: workers, peer: peer)],
+              let base = results[Key(scenario: scenario, workers: workers, peer: .workerPool)],
+              base.allSatisfy({ $0.value > 0 })
+        else { return nil }
+        return median(zip(mine, base).map { $0.value / $1.value })
+    }
+
+    private func printTable(_ scenario: Scenario, _ results: [Key: [Measurement]]) {
+        print("\n## \(scenario.title)\n")
+        var header = "| pool |"
+        var rule = "| --- |"
+        for workers in workerCounts {
+            header += " W=\(workers) | vs WorkerPool | csw/1k jobs | CPU us/1k jobs |"
+            rule += " ---: | ---: | ---: | ---: |"
+        }
+        print(header)
+        print(rule)
+        for peer in peers {
+            var row = "| \(peer.rawValue) |"
+            for workers in workerCounts {
+                guard let runs = results[Key(scenario: scenario, workers: workers, peer: peer)] else {
+                    row += " | | | |"
+                    continue
+                }
+                let ratio = ratio(scenario, workers, peer, results).map { String(format: "%.2f", $0) } ?? ""
+                row += " \(format(median(runs.map(\.value)))) | \(ratio) | \(format(median(runs.map(\.contextSwitches)))) | \(format(median(runs.map(\.cpuMicroseconds)))) |"
+            }
+            print(row)
+        }
+        let lead = scenario.higherIsBetter ? "at most 1.00" : "at least 1.00"
+        print("\nWorkerPool leads where every other pool's ratio is \(lead).")
+    }
+
+    /// The issue's table: one row per scenario, `ratio at W=2 / ratio at W=4` per pool.
+    private func printSummary(_ results: [Key: [Measurement]]) {
+        let others = peers.filter { $0 != .workerPool }
+        print("\n## Same-round ratios, peer / WorkerPool (W = \(workerCounts.map(String.init).joined(separator: " / ")))\n")
+        print("| scenario | " + others.map(\.rawValue).joined(separator: " | ") + " |")
+        print("| --- |" + String(repeating: " --- |", count: others.count))
+        for scenario in scenarios {
+            let cells = others.map { peer in
+                workerCounts.map { ratio(scenario, $0, peer, results).map { String(format: "%.2f", $0) } ?? "-" }.joined(separator: " / ")
+            }
+            print("| \(scenario.title) | " + cells.joined(separator: " | ") + " |")
+        }
+    }
+
+    private func format(_ value: Double) -> String {
+        value >= 100 ? String(Int(value.rounded())) : String(format: "%.2f", value)
+    }
+}
+
+enum DriverError: Error, CustomStringConvertible {
+    case measurementFailed(String)
+    case usage(String)
+
+    var description: String {
+        switch self {
+        case .measurementFailed(let what): "a measurement failed: \(what)"
+        case .usage(let what): what
+        }
+    }
+}

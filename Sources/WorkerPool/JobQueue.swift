@@ -26,6 +26,20 @@ final class JobQueue: @unchecked Sendable {
         case indexed(WorkerPool.IndexedJob)
     }
 
+    /// A queued job in 16 bytes. `Slot`, two closure payloads and a tag, takes 24 with
+    /// padding; so a ring slot is 16 raw bytes holding one of these two structs, and a
+    /// bit per slot in `indexedBits` says which. (Structs, for the reason `Slot` is an
+    /// enum; raw memory, because a bit cast between closure types goes through thunks.)
+    struct PlainSlot {
+        let job: WorkerPool.Job
+    }
+
+    struct IndexedSlot {
+        let job: WorkerPool.IndexedJob
+    }
+
+    private static var slotBytes: Int { 16 }
+
     /// Jobs a batch submit makes (by the caller's closure, outside the lock) before it
     /// takes the lock to queue them: a few hundred bytes of stack.
     @usableFromInline
@@ -52,7 +66,9 @@ final class JobQueue: @unchecked Sendable {
 
     // --- Protected by `mutex`. ---
     /// Slots `head ..< head + count` (mod `ringSize`) are initialised; the rest are not.
-    private var ring: UnsafeMutablePointer<Slot>
+    private var ring: UnsafeMutableRawPointer
+    /// Bit `i` set: slot `i` holds an `IndexedSlot`. `(ringSize + 63) / 64` words.
+    private var indexedBits: UnsafeMutablePointer<UInt64>
     private var ringSize: Int
     private var head = 0
     private var count = 0
@@ -102,7 +118,9 @@ final class JobQueue: @unchecked Sendable {
         self.workers = workers
         resumeRoom = max(1, capacity / 2)
         ringSize = min(capacity, Self.initialSlots)
-        ring = .allocate(capacity: ringSize)
+        precondition(MemoryLayout<PlainSlot>.stride == Self.slotBytes && MemoryLayout<IndexedSlot>.stride == Self.slotBytes)
+        ring = Self.allocateRing(slots: ringSize)
+        indexedBits = .allocate(capacity: (ringSize + 63) / 64)
         enqueuedAt = measuresTimings ? .allocate(capacity: ringSize) : nil
         timing = measuresTimings ? WorkerPool.Timings() : nil
         completedPerWorker = .allocate(capacity: workers)
@@ -113,8 +131,9 @@ final class JobQueue: @unchecked Sendable {
     }
 
     deinit {
-        for i in 0..<count { (ring + (head + i) % ringSize).deinitialize(count: 1) }
+        for i in 0..<count { _ = Self.take((head + i) % ringSize, from: ring, bits: indexedBits) }
         ring.deallocate()
+        indexedBits.deallocate()
         enqueuedAt?.deallocate()
         completedPerWorker.deallocate()
         pthread_cond_destroy(notFull)
@@ -236,6 +255,23 @@ final class JobQueue: @unchecked Sendable {
         return true
     }
 
+    private static func allocateRing(slots: Int) -> UnsafeMutableRawPointer {
+        .allocate(byteCount: slots * slotBytes, alignment: MemoryLayout<PlainSlot>.alignment)
+    }
+
+    /// Moves the job out of slot `index`, leaving it uninitialised.
+    private static func take(_ index: Int, from ring: UnsafeMutableRawPointer, bits: UnsafeMutablePointer<UInt64>) -> Slot {
+        let slot = ring + index * slotBytes
+        return bits[index >> 6] & (1 << UInt64(index & 63)) != 0
+            ? .indexed(slot.assumingMemoryBound(to: IndexedSlot.self).move().job)
+            : .plain(slot.assumingMemoryBound(to: PlainSlot.self).move().job)
+    }
+
+    private static func setBit(_ index: Int, in bits: UnsafeMutablePointer<UInt64>, to value: Bool) {
+        let mask: UInt64 = 1 << UInt64(index & 63)
+        if value { bits[index >> 6] |= mask } else { bits[index >> 6] &= ~mask }
+    }
+
     /// With `mutex` held: whether a slot is free, growing the ring when it is full and
     /// smaller than `capacity` (which lets the mutex go for a while: re-check `state`).
     private func hasRoom() -> Bool {
@@ -252,33 +288,43 @@ final class JobQueue: @unchecked Sendable {
         let size = min(capacity, ringSize * 2)
         let timed = enqueuedAt != nil
         pthread_mutex_unlock(mutex)
-        let fresh = UnsafeMutablePointer<Slot>.allocate(capacity: size)
+        let fresh = Self.allocateRing(slots: size)
+        let freshBits = UnsafeMutablePointer<UInt64>.allocate(capacity: (size + 63) / 64)
         let freshTimes = timed ? UnsafeMutablePointer<UInt64>.allocate(capacity: size) : nil
         pthread_mutex_lock(mutex)
         guard ringSize < size else {
             // Another submitter grew it meanwhile.
             pthread_mutex_unlock(mutex)
             fresh.deallocate()
+            freshBits.deallocate()
             freshTimes?.deallocate()
             pthread_mutex_lock(mutex)
             return
         }
         let old = ring
+        let oldBits = indexedBits
         let oldTimes = enqueuedAt
         // Moved so that the queued slots start at 0: `head ..< ringSize`, then `0 ..< head`.
+        // Swift values move bitwise: the old slots are left uninitialised.
         let front = min(count, ringSize - head)
-        fresh.moveInitialize(from: old + head, count: front)
-        (fresh + front).moveInitialize(from: old, count: count - front)
+        fresh.copyMemory(from: old + head * Self.slotBytes, byteCount: front * Self.slotBytes)
+        (fresh + front * Self.slotBytes).copyMemory(from: old, byteCount: (count - front) * Self.slotBytes)
+        for i in 0..<count {
+            let from = (head + i) % ringSize
+            Self.setBit(i, in: freshBits, to: oldBits[from >> 6] & (1 << UInt64(from & 63)) != 0)
+        }
         if let freshTimes, let oldTimes {
             freshTimes.update(from: oldTimes + head, count: front)
             (freshTimes + front).update(from: oldTimes, count: count - front)
         }
         ring = fresh
+        indexedBits = freshBits
         enqueuedAt = freshTimes
         ringSize = size
         head = 0
         pthread_mutex_unlock(mutex)
         old.deallocate()
+        oldBits.deallocate()
         oldTimes?.deallocate()
         pthread_mutex_lock(mutex)
     }
@@ -295,7 +341,14 @@ final class JobQueue: @unchecked Sendable {
     /// With `mutex` held: slot after the last, initialised with `slot`.
     private func push(_ slot: consuming Slot, queuedAt time: UInt64? = nil) {
         let index = (head + count) % ringSize
-        (ring + index).initialize(to: slot)
+        switch consume slot {
+        case .plain(let job):
+            (ring + index * Self.slotBytes).initializeMemory(as: PlainSlot.self, to: PlainSlot(job: job))
+            Self.setBit(index, in: indexedBits, to: false)
+        case .indexed(let job):
+            (ring + index * Self.slotBytes).initializeMemory(as: IndexedSlot.self, to: IndexedSlot(job: job))
+            Self.setBit(index, in: indexedBits, to: true)
+        }
         if spinningWorkers > 0 { spinHint.store(1, ordering: .relaxed) }
         if let enqueuedAt { enqueuedAt[index] = time ?? monotonicNanoseconds() }
         count += 1
@@ -304,11 +357,12 @@ final class JobQueue: @unchecked Sendable {
     /// With `mutex` held: how many sleepers to signal for `added` new jobs, counting
     /// those signals as pending so that no sleeper is signalled twice.
     private func claimWakeups(upTo added: Int) -> Int {
-        // A spinning worker, or one already woken, takes the first job and wakes the
-        // next worker itself if more wait (see `work`).
-        guard added > 0 && spinningWorkers == 0 && pendingWakeups == 0 && sleepingWorkers > 0 else { return 0 }
-        pendingWakeups = 1
-        return 1
+        var wakeups = min(added, sleepingWorkers - pendingWakeups)
+        // A spinning worker takes a job without a signal.
+        if spinningWorkers > 0 { wakeups = min(wakeups, count - spinningWorkers - pendingWakeups) }
+        guard wakeups > 0 else { return 0 }
+        pendingWakeups += wakeups
+        return wakeups
     }
 
     // MARK: Working
@@ -341,7 +395,7 @@ final class JobQueue: @unchecked Sendable {
             }
             guard count > 0 else { break }
             spun = false
-            let slot = (ring + head).move()
+            let slot = Self.take(head, from: ring, bits: indexedBits)
             let queuedAt = enqueuedAt?[head]
             head = (head + 1) % ringSize
             count -= 1
@@ -363,11 +417,7 @@ final class JobQueue: @unchecked Sendable {
                 wakeSubmitter = false
             }
             if wakeSubmitter { pendingSubmitterWakeups += 1 }
-            // Jobs still wait and nobody is coming for them: wake the next worker.
-            let wakeWorker = count > 0 && spinningWorkers == 0 && pendingWakeups == 0 && sleepingWorkers > 0
-            if wakeWorker { pendingWakeups = 1 }
             pthread_mutex_unlock(mutex)
-            if wakeWorker { pthread_cond_signal(notEmpty) }
             if wakeSubmitter { pthread_cond_signal(notFull) }
 
             let started = queuedAt == nil ? 0 : monotonicNanoseconds()
@@ -406,6 +456,7 @@ final class JobQueue: @unchecked Sendable {
         var droppedHead = 0
         var dropped = 0
         let droppedRing = ring
+        let droppedBits = indexedBits
         let droppedSize = ringSize
         var droppedOverflow: [Slot?] = []
         if discardPending {
@@ -424,7 +475,7 @@ final class JobQueue: @unchecked Sendable {
         pthread_cond_broadcast(notFull)
         // Nobody reads these slots any more: the ring is empty and takes nothing new (so it
         // does not grow: the ring read under the lock is still the ring).
-        for i in 0..<dropped { (droppedRing + (droppedHead + i) % droppedSize).deinitialize(count: 1) }
+        for i in 0..<dropped { _ = Self.take((droppedHead + i) % droppedSize, from: droppedRing, bits: droppedBits) }
     }
 
     // MARK: Reading

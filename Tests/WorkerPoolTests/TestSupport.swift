@@ -79,6 +79,16 @@ func awaitNoThreads(named prefix: String) -> Bool {
     return true
 }
 
+/// Holds one of `pool`'s workers in a job until the returned gate opens; returns once the
+/// job runs.
+func holdAWorker(of pool: WorkerPool) throws -> Gate {
+    let gate = Gate()
+    let started = Gate()
+    try pool.submit { started.open(); gate.wait() }
+    started.wait()
+    return gate
+}
+
 /// Polls the pool's stats until `condition` holds (there is no event to wait on for
 /// "blocked in submit"); false after ten seconds.
 func awaitStats(of pool: WorkerPool, _ condition: (WorkerPool.Stats) -> Bool) -> Bool {

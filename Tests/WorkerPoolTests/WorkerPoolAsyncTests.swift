@@ -111,10 +111,7 @@ final class WorkerPoolAsyncTests: XCTestCase {
     /// never runs.
     func testACancelledRunLeavesTheNextSubmitterItsSlot() async throws {
         let pool = try WorkerPool(workers: 1, queueCapacity: 1)
-        let gate = Gate()
-        let started = Gate()
-        try pool.submit { started.open(); gate.wait() }
-        started.wait()
+        let gate = try holdAWorker(of: pool)
         try pool.submit {}
         let ran = Counters(count: 2)
         let behind = Task { try await pool.run { ran.increment(0) } }

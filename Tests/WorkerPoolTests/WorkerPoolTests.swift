@@ -131,10 +131,7 @@ final class WorkerPoolTests: XCTestCase {
 
     func testSubmitWaitsWhileFullAndTrySubmitRefusesAtOnce() throws {
         let pool = try WorkerPool(workers: 1, queueCapacity: 2)
-        let gate = Gate()
-        let started = Gate()
-        try pool.submit { started.open(); gate.wait() }   // holds the only worker
-        started.wait()
+        let gate = try holdAWorker(of: pool)  // the only one
         try pool.submit {}
         try pool.submit {}                                 // queue now full (2 of 2)
         XCTAssertEqual(pool.stats.queued, 2)
@@ -198,10 +195,7 @@ final class WorkerPoolTests: XCTestCase {
     /// blocked submitter is still woken by the next freed slot.
     func testARefusedTrySubmitLeavesTheNextSubmitterItsWakeUp() throws {
         let pool = try WorkerPool(workers: 1, queueCapacity: 1)
-        let gate = Gate()
-        let started = Gate()
-        try pool.submit { started.open(); gate.wait() }
-        started.wait()
+        let gate = try holdAWorker(of: pool)
         try pool.submit {}
         for _ in 0..<3 { XCTAssertFalse(pool.trySubmit {}) }
         let ran = Counters(count: 1)
@@ -226,24 +220,28 @@ final class WorkerPoolTests: XCTestCase {
     // MARK: Growing
 
     /// A million-slot queue starts at 16 slots and doubles as jobs wait, keeping their
-    /// order across the wrap of the ring (with timings, their queue times too).
+    /// order and kind across the wrap of the ring (with timings, their queue times too).
     func testTheRingGrowsOnDemandAndKeepsTheOrder() throws {
         for timings in [false, true] {
             let pool = try WorkerPool(workers: 1, queueCapacity: 1_000_000, measuresTimings: timings)
             XCTAssertEqual(pool.stats.queueSlots, 16)
-            let gate = Gate()
-            let started = Gate()
             // The held job leaves the ring's head at 1, so the queue wraps before it grows.
-            try pool.submit { started.open(); gate.wait() }
-            started.wait()
+            let gate = try holdAWorker(of: pool)
             let log = Log()
-            for i in 0..<100 { try pool.submit { log.append(i) } }
+            for i in 0..<100 {
+                // Plain and indexed jobs alike: each slot remembers which it holds.
+                if i % 3 == 0 {
+                    try pool.submit(indexed: { worker in log.append(i + 1_000 * (worker + 1)) })
+                } else {
+                    try pool.submit { log.append(i) }
+                }
+            }
             XCTAssertEqual(pool.stats.queueSlots, 128)
             XCTAssertEqual(pool.stats.queued, 100)
             gate.open()
             pool.shutdown(.drain)
             pool.join()
-            XCTAssertEqual(log.entries, Array(0..<100))
+            XCTAssertEqual(log.entries, (0..<100).map { $0 % 3 == 0 ? $0 + 1_000 : $0 })
             if timings {
                 XCTAssertEqual(pool.timings?.queueWait.count, 101)
             }
@@ -287,36 +285,12 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertEqual(stats.queued, 0)
     }
 
-    func testShutdownWakesASubmitterBlockedOnAFullQueue() throws {
-        let pool = try WorkerPool(workers: 1, queueCapacity: 1)
-        let gate = Gate()
-        let started = Gate()
-        try pool.submit { started.open(); gate.wait() }
-        started.wait()
-        try pool.submit {}
-        let result = ResultBox()
-        let finished = Gate()
-        Thread.detachNewThread {
-            do { try pool.submit {}; result.set("taken") } catch { result.set("\(error)") }
-            finished.open()
-        }
-        XCTAssertFalse(finished.wait(timeoutSeconds: 0.2))
-        pool.shutdown(.drain)
-        XCTAssertTrue(finished.wait(timeoutSeconds: 10))
-        XCTAssertEqual(result.value, "\(WorkerPoolError.shutDown)")
-        gate.open()
-        pool.join()
-    }
-
     /// Either shutdown wakes every submitter blocked on a full queue, each with
     /// `shutDown`, and leaves none counted as waiting.
     func testShutdownInEitherModeWakesEveryBlockedSubmitter() throws {
         for mode in [WorkerPool.ShutdownMode.drain, .discardPending] {
             let pool = try WorkerPool(workers: 1, queueCapacity: 2)
-            let gate = Gate()
-            let started = Gate()
-            try pool.submit { started.open(); gate.wait() }
-            started.wait()
+            let gate = try holdAWorker(of: pool)
             try pool.submit {}
             try pool.submit {}
             let errors = Log()
@@ -358,10 +332,7 @@ final class WorkerPoolTests: XCTestCase {
 
     func testJoinWaitsForRunningJobs() throws {
         let pool = try WorkerPool(workers: 2, queueCapacity: 4)
-        let gate = Gate()
-        let started = Gate()
-        try pool.submit { started.open(); gate.wait() }
-        started.wait()
+        let gate = try holdAWorker(of: pool)
         pool.shutdown(.drain)
         let joined = Gate()
         Thread.detachNewThread {

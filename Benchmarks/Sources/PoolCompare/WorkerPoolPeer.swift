@@ -1,41 +1,32 @@
 import WorkerPool
 
 /// WorkerPool, one `submit` per job.
-final class WorkerPoolPeer: Peer, Sendable {
+class WorkerPoolPeer: Peer, @unchecked Sendable {  // immutable after init; the pool is Sendable
     let pool: WorkerPool
 
-    init(workers: Int, capacity: Int) {
+    required init(workers: Int, capacity: Int) {
         pool = try! WorkerPool(workers: workers, queueCapacity: capacity)
     }
 
-    func submit(_ job: @escaping Job) {
+    final func submit(_ job: @escaping Job) {
         try! pool.submit(job)
     }
 
-    func finish() {
+    /// Declared here, not only in the protocol's extension, so that the subclass's
+    /// override is what a call through `any Peer` reaches.
+    func submit(_ count: Int, of job: @escaping Job) {
+        for _ in 0..<count { submit(job) }
+    }
+
+    final func finish() {
         pool.shutdown(.drain)
         pool.join()
     }
 }
 
 /// WorkerPool, a producer's share through `submit(contentsOf:job:)`.
-final class WorkerPoolBatchPeer: Peer, Sendable {
-    let pool: WorkerPool
-
-    init(workers: Int, capacity: Int) {
-        pool = try! WorkerPool(workers: workers, queueCapacity: capacity)
-    }
-
-    func submit(_ job: @escaping Job) {
-        try! pool.submit(job)
-    }
-
-    func submit(_ count: Int, of job: @escaping Job) {
+final class WorkerPoolBatchPeer: WorkerPoolPeer, @unchecked Sendable {
+    override func submit(_ count: Int, of job: @escaping Job) {
         try! pool.submit(contentsOf: 0..<count) { _ in job }
-    }
-
-    func finish() {
-        pool.shutdown(.drain)
-        pool.join()
     }
 }

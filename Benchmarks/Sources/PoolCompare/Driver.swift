@@ -27,6 +27,8 @@ struct Driver {
                     let order = peers.indices.map { peers[($0 + round - 1) % peers.count] }
                     for peer in order where scenario.applies(to: peer) {
                         let measurement = try measure(peer, scenario, workers)
+                        // Every figure, for a reader who doubts a median.
+                        FileHandle.standardError.write(Data("raw\t\(round)\t\(scenario.rawValue)\t\(workers)\t\(peer.argument)\t\(measurement.value)\t\(measurement.contextSwitches)\t\(measurement.cpuMicroseconds)\n".utf8))
                         results[Key(scenario: scenario, workers: workers, peer: peer), default: []].append(measurement)
                     }
                 }

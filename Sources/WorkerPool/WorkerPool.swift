@@ -7,8 +7,9 @@ import Glibc
 /// earlier signal is already waking, at most once per job; a worker that frees a slot
 /// signals a blocked submitter once half the queue is free. A worker that finds the
 /// queue empty watches it for about a microsecond before it sleeps (one at a time), and
-/// a job queued meanwhile needs no signal. Broadcasts happen only at shutdown. The ring starts at 16 slots and doubles on
-/// demand up to the queue's capacity, so a large capacity costs memory only when used.
+/// a job queued meanwhile needs no signal. Broadcasts happen only at shutdown. The ring
+/// starts at 16 slots and doubles on demand up to the queue's capacity, so a large
+/// capacity costs memory only when used.
 ///
 /// ```swift
 /// let pool = try WorkerPool(workers: 4, queueCapacity: 64)

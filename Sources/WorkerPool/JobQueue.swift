@@ -174,7 +174,13 @@ final class JobQueue: @unchecked Sendable {
             return false
         }
         var wakeups = 0
-        if hasRoom() {
+        let room = hasRoom()
+        guard state == .running else {
+            // Shut down while the ring grew.
+            pthread_mutex_unlock(mutex)
+            return false
+        }
+        if room {
             push(slot)
             wakeups = claimWakeups(upTo: 1)
         } else {

@@ -109,15 +109,17 @@ final class JobQueue: @unchecked Sendable {
     // --- End of the state `mutex` protects. ---
 
     /// Set to 0 under the mutex as a worker starts to spin, to 1 by a push while one
-    /// spins; the spinner reads it without the mutex (a hint: it re-checks under it).
+    /// spins or by a shutdown; the spinner reads it without the mutex (a hint: it
+    /// re-checks under it).
     private let spinHint = Atomic<Int>(0)
-    /// Reads of `spinHint` before a spinning worker gives up and sleeps: about a
-    /// microsecond, longer than a busy submitter takes between two jobs.
-    static var spinReads: Int { 1_000 }
+    /// How long a worker that found the ring empty watches `spinHint` before it sleeps;
+    /// 0: it sleeps at once.
+    private let spinNanoseconds: UInt64
 
-    init(capacity: Int, workers: Int, measuresTimings: Bool = false) {
+    init(capacity: Int, workers: Int, measuresTimings: Bool = false, spinNanoseconds: UInt64 = 0) {
         self.capacity = capacity
         self.workers = workers
+        self.spinNanoseconds = spinNanoseconds
         resumeRoom = max(1, capacity / 2)
         ringSize = min(capacity, Self.initialSlots)
         precondition(MemoryLayout<PlainSlot>.stride == Self.slotBytes && MemoryLayout<IndexedSlot>.stride == Self.slotBytes)
@@ -382,15 +384,15 @@ final class JobQueue: @unchecked Sendable {
         var spun = false
         while true {
             while count == 0 && state == .running {
-                if !spun && spinningWorkers == 0 {
-                    // Watch for a job a while before sleeping: with a submitter that
-                    // queues jobs a little slower than the workers run them, this
-                    // saves a sleep and a wake-up per job.
+                if !spun && spinningWorkers == 0 && spinNanoseconds > 0 {
+                    // Watch for a job a while before sleeping: a job queued meanwhile
+                    // starts at once, without the submitter's wake-up call and the
+                    // tens of microseconds a sleeping thread takes to run.
                     spun = true
                     spinningWorkers += 1
                     spinHint.store(0, ordering: .relaxed)
                     pthread_mutex_unlock(mutex)
-                    for _ in 0..<Self.spinReads where spinHint.load(ordering: .relaxed) != 0 { break }
+                    watch()
                     pthread_mutex_lock(mutex)
                     spinningWorkers -= 1
                     continue
@@ -454,6 +456,16 @@ final class JobQueue: @unchecked Sendable {
         pthread_mutex_unlock(mutex)
     }
 
+    /// Without the mutex: reads `spinHint` until it is set or `spinNanoseconds` have
+    /// passed (the clock is read once per 64 reads, a few percent of the time).
+    private func watch() {
+        let deadline = monotonicNanoseconds() &+ spinNanoseconds
+        while true {
+            for _ in 0..<64 where spinHint.load(ordering: .relaxed) != 0 { return }
+            if monotonicNanoseconds() >= deadline { return }
+        }
+    }
+
     // MARK: Shutting down
 
     /// Stops taking jobs and wakes everyone who waits. With `discardPending`, also
@@ -477,6 +489,7 @@ final class JobQueue: @unchecked Sendable {
             discarded += dropped + droppedOverflow.count - overflowHead
             overflowHead = 0
         }
+        if spinningWorkers > 0 { spinHint.store(1, ordering: .relaxed) }  // so it stops watching now
         pthread_mutex_unlock(mutex)
         droppedOverflow = []  // released outside the lock
         pthread_cond_broadcast(notEmpty)

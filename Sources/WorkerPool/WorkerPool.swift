@@ -6,7 +6,8 @@ import Glibc
 /// (not-empty, not-full). A submitter signals a worker only when one sleeps that no
 /// earlier signal is already waking, at most once per job; a worker that frees a slot
 /// signals a blocked submitter once half the queue is free. A worker that finds the
-/// queue empty watches it for about a microsecond before it sleeps (one at a time), and
+/// queue empty watches it for ``defaultIdleSpin`` before it sleeps (one worker at a time;
+/// see `idleSpin` in ``init(workers:queueCapacity:name:measuresTimings:idleSpin:)``), and
 /// a job queued meanwhile needs no signal. Broadcasts happen only at shutdown. The ring
 /// starts at 16 slots and doubles on demand up to the queue's capacity, so a large
 /// capacity costs memory only when used.
@@ -57,21 +58,53 @@ public final class WorkerPool: @unchecked Sendable {
     private let joinLock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private var joined = false
 
+    /// How long, by default, a worker that finds the queue empty watches it before it
+    /// sleeps: 100 microseconds.
+    ///
+    /// Waking a sleeping thread takes the submitter a system call and the job 5 to 30
+    /// microseconds or more before it starts (30 on a virtual machine whose idle CPUs
+    /// halt); a job queued while a worker watches starts in under a microsecond, with no
+    /// system call. The price is CPU: each time the queue runs empty, one worker (never
+    /// more) spends up to this long on its core. A pool fed at least every 100
+    /// microseconds keeps one core busy; a pool idle for longer costs nothing once the
+    /// watch ends.
+    public static let defaultIdleSpin: Duration = .microseconds(100)
+
     /// Starts `workers` threads named `<name>-<index>` that take jobs from a queue of
-    /// `queueCapacity` slots (allocated as they are first needed, 16 bytes each). With `measuresTimings`, every job's queue wait and run time
-    /// go into ``timings`` (three clock reads per job, one of them under the lock as the
-    /// job is queued, a few instructions under the lock, and 8 bytes per queue slot).
+    /// `queueCapacity` slots (allocated as they are first needed, 16 bytes each).
+    ///
+    /// - Parameters:
+    ///   - workers: The number of threads, at least 1.
+    ///   - queueCapacity: The most jobs queued and not yet started, at least 1.
+    ///   - name: The threads' name prefix.
+    ///   - measuresTimings: Every job's queue wait and run time go into ``timings``
+    ///     (three clock reads per job, one of them under the lock as the job is queued, a
+    ///     few instructions under the lock, and 8 bytes per queue slot).
+    ///   - idleSpin: How long a worker that finds the queue empty watches it before it
+    ///     sleeps (see ``defaultIdleSpin``); `.zero` sleeps at once, for a program that
+    ///     must not spend CPU while it waits, and a shorter spin suits a pool that shares
+    ///     its cores with busy threads of its own.
     ///
     /// - Throws: ``WorkerPoolError/invalidWorkerCount(_:)`` or
-    ///   ``WorkerPoolError/invalidQueueCapacity(_:)`` for a count below 1, and
+    ///   ``WorkerPoolError/invalidQueueCapacity(_:)`` for a count below 1,
+    ///   ``WorkerPoolError/invalidIdleSpin(_:)`` for a negative spin, and
     ///   ``WorkerPoolError/threadStartFailed(index:errno:)`` when a thread cannot be
     ///   started (those already started are stopped and joined first).
-    public init(workers: Int, queueCapacity: Int, name: String = "worker", measuresTimings: Bool = false) throws(WorkerPoolError) {
+    public init(
+        workers: Int, queueCapacity: Int, name: String = "worker", measuresTimings: Bool = false,
+        idleSpin: Duration = WorkerPool.defaultIdleSpin
+    ) throws(WorkerPoolError) {
         guard workers >= 1 else { throw .invalidWorkerCount(workers) }
         guard queueCapacity >= 1 else { throw .invalidQueueCapacity(queueCapacity) }
+        guard idleSpin >= .zero else { throw .invalidIdleSpin(idleSpin) }
         self.name = name
         self.workerCount = workers
-        let queue = JobQueue(capacity: queueCapacity, workers: workers, measuresTimings: measuresTimings)
+        // Whole seconds beyond an hour are as good as an hour, and cannot overflow.
+        let (seconds, attoseconds) = min(idleSpin, .seconds(3_600)).components
+        let spinNanoseconds = UInt64(seconds) * 1_000_000_000 + UInt64(attoseconds / 1_000_000_000)
+        let queue = JobQueue(
+            capacity: queueCapacity, workers: workers, measuresTimings: measuresTimings,
+            spinNanoseconds: spinNanoseconds)
         self.queue = queue
         var threads: [pthread_t] = []
         threads.reserveCapacity(workers)

@@ -4,6 +4,8 @@ public enum WorkerPoolError: Error, Equatable, CustomStringConvertible {
     case invalidWorkerCount(Int)
     /// `queueCapacity` was less than 1.
     case invalidQueueCapacity(Int)
+    /// `idleSpin` was negative.
+    case invalidIdleSpin(Duration)
     /// `pthread_create` failed for worker `index`; `errno` is its result (`EAGAIN`: the
     /// process or system thread limit was reached).
     case threadStartFailed(index: Int, errno: Int32)
@@ -17,6 +19,8 @@ public enum WorkerPoolError: Error, Equatable, CustomStringConvertible {
             return "a worker pool needs at least 1 worker (asked for \(n))"
         case .invalidQueueCapacity(let n):
             return "a worker pool needs a queue capacity of at least 1 (asked for \(n))"
+        case .invalidIdleSpin(let spin):
+            return "a worker pool's idle spin cannot be negative (asked for \(spin)); use .zero to sleep at once"
         case .threadStartFailed(let index, let errno):
             return "could not start worker thread \(index): errno \(errno)"
         case .shutDown:

@@ -389,6 +389,49 @@ final class WorkerPoolTests: XCTestCase {
         XCTAssertThrowsError(try WorkerPool(workers: 1, queueCapacity: 0)) {
             XCTAssertEqual($0 as? WorkerPoolError, .invalidQueueCapacity(0))
         }
+        XCTAssertThrowsError(try WorkerPool(workers: 1, queueCapacity: 1, idleSpin: .microseconds(-1))) {
+            XCTAssertEqual($0 as? WorkerPoolError, .invalidIdleSpin(.microseconds(-1)))
+            XCTAssertTrue("\($0)".contains(".zero"), "\($0)")
+        }
+    }
+
+    // MARK: Watching an empty queue
+
+    /// Once its job is counted the worker is watching (it starts to in the same critical
+    /// section), for 30 s: a job queued now must reach it through the watch, or it would
+    /// wait out the 30 s (no sleeper is signalled while a worker watches).
+    func testAJobQueuedWhileAWorkerWatchesStartsWithoutWaitingOutTheWatch() throws {
+        let pool = try WorkerPool(workers: 1, queueCapacity: 4, idleSpin: .seconds(30))
+        for round in 1...3 {
+            let ran = Gate()
+            try pool.submit { ran.open() }
+            XCTAssertTrue(ran.wait(timeoutSeconds: 10), "round \(round)")
+            XCTAssertTrue(awaitStats(of: pool) { $0.completed == round && $0.busy == 0 })
+        }
+        pool.shutdown(.drain)
+        pool.join()
+    }
+
+    func testAShutdownEndsAWorkersWatchAtOnce() throws {
+        let pool = try WorkerPool(workers: 2, queueCapacity: 4, idleSpin: .seconds(30))
+        try pool.submit {}
+        XCTAssertTrue(awaitStats(of: pool) { $0.completed == 1 && $0.busy == 0 })
+        let started = Date()
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertLessThan(Date().timeIntervalSince(started), 10, "join waited out the 30 s watch")
+    }
+
+    func testAPoolThatDoesNotWatchStillRunsEveryJob() throws {
+        let pool = try WorkerPool(workers: 2, queueCapacity: 4, idleSpin: .zero)
+        let runs = Counters(count: 1)
+        for _ in 0..<1_000 { try pool.submit { runs.increment(0) } }
+        let ran = Gate()
+        try pool.submit { ran.open() }
+        XCTAssertTrue(ran.wait(timeoutSeconds: 10))
+        pool.shutdown(.drain)
+        pool.join()
+        XCTAssertEqual(runs.values(), [1_000])
     }
 
     // MARK: Identity

@@ -42,11 +42,12 @@ final class ConnectionWorker: @unchecked Sendable {
     private let credentials: Credentials?
     private let maxLineBytes: Int
     private let requestsPerTurn: Int
-    private var readBuffer: [UInt8]
-    private var out: [UInt8] = []
+    // Unchecked for the reason given in `Connection` (the worker's thread alone).
+    @exclusivity(unchecked) private var readBuffer: [UInt8]
+    @exclusivity(unchecked) private var out: [UInt8] = []
     /// Stop running lines once this much output waits to be sent.
     private let outputHighWater = 256 << 10
-    private var requestsThisTurn = 0
+    @exclusivity(unchecked) private var requestsThisTurn = 0
 
     init(index: Int, name: String, core: Server, configuration: ServerConfiguration) {
         self.processor = core.processor

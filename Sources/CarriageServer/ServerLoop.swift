@@ -32,7 +32,9 @@ final class ServerLoop: @unchecked Sendable {
     private var registry: [Connection?] = []
     private var registered = 0
     /// Connections made ready this loop iteration, queued in one batch at its end.
-    private var ready: [Connection] = []
+    /// Touched per request, so without the run-time exclusivity check (see `Connection`):
+    /// the loop's instructions per request fell from 974 to 831 with the workers' fields.
+    @exclusivity(unchecked) private var ready: [Connection] = []
     private var closing: [Connection] = []
     private var accepted: [(fd: Int32, kind: ProtocolKind)] = []
     private var wakeEvent: LoopEvent?

@@ -297,11 +297,12 @@ final class TLSTests: XCTestCase {
     /// than the socket takes at once, and a value split over many records.
     func testPipelinedRequestsInOneRecordAreAllAnswered() throws {
         try requirePymemcache()
-        let daemon = try start()
+        // At debug level the daemon logs why it closes a connection, for a failure message.
+        let daemon = try start(["--log-level", "debug"])
         defer { daemon.stopCleanly() }
         let memcached = try XCTUnwrap(daemon.memcachedPort)
         let result = try python("""
-        import socket, ssl, threading
+        import select, socket, ssl
         from pymemcache.client.base import Client
         context = ssl.create_default_context(cafile="\(path("ca.pem"))")
         def expect(count):
@@ -345,11 +346,31 @@ final class TLSTests: XCTestCase {
         # 3,000 requests (15 KB) in one write: one TLS record; more than a turn's budget.
         s.sendall(b"PING\\n" * 3000)
         expect(3000)
-        # 100,000 requests (500 KB, 31 records) while replies back up.
-        sender = threading.Thread(target=lambda: s.sendall(b"PING\\n" * 100000))
-        sender.start()
-        expect(100000)
-        sender.join()
+        # 100,000 requests (500 KB, 31 records) while replies back up: sent and read by
+        # one thread, as the socket becomes ready. (An SSL object must not be used by two
+        # threads at once: a sending thread beside a reading one can break the session.)
+        s.setblocking(False)
+        payload = b"PING\\n" * 100000
+        want = b"OK PONG\\n" * 100000
+        sent, got = 0, b""
+        while len(got) < len(want):
+            readable, writable, _ = select.select([s], [s] if sent < len(payload) else [], [], 20)
+            assert readable or writable, "stalled after %d bytes" % len(got)
+            if writable:
+                try:
+                    sent += s.send(payload[sent:sent + 16384])
+                except (ssl.SSLWantWriteError, ssl.SSLWantReadError):
+                    pass
+            while readable or s.pending():
+                readable = False
+                try:
+                    data = s.recv(65536)
+                except (ssl.SSLWantReadError, ssl.SSLWantWriteError):
+                    break
+                assert data, "closed after %d bytes" % len(got)
+                got += data
+        assert got == want, got[-100:]
+        s.setblocking(True)
         c = Client(("127.0.0.1", \(memcached)), tls_context=context, timeout=20)
         value = bytes(range(256)) * 4000
         assert c.set("big", value, noreply=False) is True

@@ -222,16 +222,17 @@ start_server() {
             [ -n "$bounded" ] && memory=(--max-memory "${bound_mib}MiB" --eviction lru)
             # The baseline may predate --memcached-port.
             local memcached_port=(--memcached-port 0)
-            # Read the whole help first: `grep -q` would stop reading at the match, and the
-            # binary's SIGPIPE then fails the pipeline (pipefail) half of the time.
-            local help_text
-            help_text="$("$binary" --help 2>&1 || true)"
-            [ "$name" = baseline ] && [[ "$help_text" != *memcached-port* ]] && memcached_port=()
+            # The whole help is read first: `grep -q` would stop reading at the match, and
+            # the binary's SIGPIPE then fails the pipeline (pipefail) half of the time.
+            if [ "$name" = baseline ] && [[ "$("$binary" --help 2>&1 || true)" != *memcached-port* ]]; then
+                memcached_port=()
+            fi
             "${pinned[@]}" "$binary" --host 127.0.0.1 --port 0 --workers "$cores" --max-connections 20000 \
                 --idle-timeout 0 "${memory[@]}" "${memcached_port[@]}" 2>"$work/$name.log" &
             pid_of[$name]=$!
             wait_ready "$name" "grep -q 'listening on' '$work/$name.log'"
             port_of[$name]="$(grep -o ' listening on [^ ]*' "$work/$name.log" | head -1 | sed 's/.*://')"
+            # Empty for a baseline without the port (grep finds nothing: not an error).
             mport_of[$name]="$(grep -o 'memcached protocol listening on [^ ]*' "$work/$name.log" | head -1 | sed 's/.*://' || true)"
             proto_of[$name]=carriage
             ;;

@@ -129,7 +129,17 @@ final class JobQueue: @unchecked Sendable {
         timing = measuresTimings ? WorkerPool.Timings() : nil
         completedPerWorker = .allocate(capacity: workers)
         completedPerWorker.initialize(repeating: 0, count: workers)
-        pthread_mutex_init(mutex, nil)
+        // Adaptive: a thread that finds the mutex held retries it a few dozen times
+        // before it sleeps on it. The lock is held for a few instructions, so the holder
+        // is usually done by then; a plain mutex put the loser to sleep and made the
+        // holder's unlock a futex wake-up (four producers, two workers: 2.5 times the
+        // jobs per second, two thirds of the context switches; carriaged's loop and
+        // workers spent 3 % and 6 % less CPU per request in bench S1).
+        var attributes = pthread_mutexattr_t()
+        pthread_mutexattr_init(&attributes)
+        pthread_mutexattr_settype(&attributes, Int32(PTHREAD_MUTEX_ADAPTIVE_NP))
+        pthread_mutex_init(mutex, &attributes)
+        pthread_mutexattr_destroy(&attributes)
         pthread_cond_init(notEmpty, nil)
         pthread_cond_init(notFull, nil)
     }

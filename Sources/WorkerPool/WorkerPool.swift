@@ -3,12 +3,13 @@ import Glibc
 /// A fixed pool of named pthreads that run jobs from one bounded FIFO queue.
 ///
 /// The queue is a ring guarded by one pthread mutex (glibc's adaptive kind, which spins
-/// briefly before it sleeps) and two condition variables (not-empty, not-full). A submitter signals a worker only when one sleeps that no
-/// earlier signal is already waking, at most once per job; a worker that frees a slot
-/// signals a blocked submitter once half the queue is free. A worker that finds the
-/// queue empty watches it for ``defaultIdleSpin`` before it sleeps (one worker at a time;
-/// see `idleSpin` in ``init(workers:queueCapacity:name:measuresTimings:idleSpin:)``), and
-/// a job queued meanwhile needs no signal. Broadcasts happen only at shutdown. The ring
+/// briefly before it sleeps) and two condition variables (not-empty, not-full). A
+/// submitter signals a worker only when one sleeps that no earlier signal is already
+/// waking, at most once per job; a worker that frees a slot signals a blocked submitter
+/// once half the queue is free. A worker that finds the queue empty watches it for
+/// ``defaultIdleSpin`` before it sleeps (one worker at a time; see `idleSpin` in
+/// ``init(workers:queueCapacity:name:measuresTimings:idleSpin:)``), and a job queued
+/// meanwhile needs no signal. Broadcasts happen only at shutdown. The ring
 /// starts at 16 slots and doubles on demand up to the queue's capacity, so a large
 /// capacity costs memory only when used.
 ///

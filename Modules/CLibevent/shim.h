@@ -18,8 +18,10 @@
 #include <time.h>
 
 // Not libevent, but what the loop needs beside it that Swift's Glibc module leaves
-// out: the eventfd that wakes the loop, and TCP_NODELAY.
+// out: the eventfd that wakes the loop, the timerfd of its periodic chores, and
+// TCP_NODELAY.
 #include <sys/eventfd.h>
+#include <sys/timerfd.h>
 #include <netinet/tcp.h>
 
 // Only the libevent headers Carriage uses.

@@ -53,6 +53,9 @@ public final class EventLoop {
         _ = event_base_loopbreak(base)
     }
 
+    /// Events added to the base (pending), of every kind.
+    package var pendingEvents: Int { Int(event_base_get_num_events(base, EVENT_BASE_COUNT_ADDED)) }
+
     /// The backend libevent chose ("epoll").
     package var backend: String { String(cString: event_base_get_method(base)) }
 }

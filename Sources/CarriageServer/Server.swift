@@ -54,7 +54,7 @@ public final class Server: @unchecked Sendable {
     private var memcachedListener: Listener?
     private var acceptRetry: LoopEvent?
     /// Each second: a bounded slice of expired items comes back (`Store.reclaimExpired`).
-    private var expirySweep: LoopEvent?
+    private var expirySweep: IntervalTimer?
     private var signalEvents: [LoopEvent] = []
     /// Accepting is paused for lack of file descriptors.
     private var acceptPaused = false
@@ -130,11 +130,9 @@ public final class Server: @unchecked Sendable {
             }
             let base = loops[0].base
             do {
-                let reclaim = try LoopEvent.timer(on: base, repeating: true) {
+                expirySweep = try IntervalTimer(on: base, every: .seconds(1)) {
                     store.reclaimExpired(limitPerShard: Self.expiredReclaimedPerShard)
                 }
-                reclaim.add(timeout: 1)
-                expirySweep = reclaim
                 acceptRetry = try LoopEvent.timer(on: base, repeating: false) { [unowned self] in self.resumeAccepting() }
             } catch {
                 throw .eventLoop(error)

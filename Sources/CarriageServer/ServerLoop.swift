@@ -38,7 +38,7 @@ final class ServerLoop: @unchecked Sendable {
     private var closing: [Connection] = []
     private var accepted: [(fd: Int32, kind: ProtocolKind)] = []
     private var wakeEvent: LoopEvent?
-    private var idleSweep: LoopEvent?
+    private var idleSweep: IntervalTimer?
     private var graceTimer: LoopEvent?
     private var shutdownDeadline: LoopEvent?
     private var stopping = false
@@ -68,9 +68,7 @@ final class ServerLoop: @unchecked Sendable {
             lingering.whenEmpty = { [unowned self] in self.checkStopped() }
             if configuration.idleTimeoutSeconds > 0 || configuration.requestTimeoutSeconds > 0
                 || configuration.maxClientMemoryBytes > 0 {
-                let sweep = try LoopEvent.timer(on: base, repeating: true) { [unowned self] in self.sweep() }
-                sweep.add(timeout: 1)
-                idleSweep = sweep
+                idleSweep = try IntervalTimer(on: base, every: .seconds(1)) { [unowned self] in self.sweep() }
             }
         } catch {
             throw .eventLoop(error)

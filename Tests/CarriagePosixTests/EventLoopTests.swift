@@ -4,19 +4,6 @@ import Glibc
 import XCTest
 
 final class EventLoopTests: XCTestCase {
-    /// Runs `loop` until something stops it; false when a 5 s guard timer had to, so that
-    /// an event that never fires fails the test instead of hanging it.
-    private func run(_ loop: EventLoop) throws -> Bool {
-        var timedOut = false
-        let guardTimer = try LoopEvent.timer(on: loop, repeating: false) {
-            timedOut = true
-            loop.stop()
-        }
-        guardTimer.add(timeout: 5)
-        loop.run()
-        return !timedOut
-    }
-
     func testLibeventIs21OrLaterWithEpoll() throws {
         // 0xMMmmpp00: major, minor, patch.
         let version = event_get_version_number()
@@ -36,7 +23,7 @@ final class EventLoopTests: XCTestCase {
         let early = try LoopEvent.timer(on: loop, repeating: false) { fired.append("early") }
         late.add(timeout: 0.02)
         early.add(timeout: 0.001)
-        XCTAssertTrue(try run(loop), "the loop was not stopped by the event under test")
+        XCTAssertTrue(try loop.runGuarded(), "the loop was not stopped by the event under test")
         XCTAssertEqual(fired, ["early", "late"])
     }
 
@@ -52,7 +39,7 @@ final class EventLoopTests: XCTestCase {
             }
         }
         repeating?.add(timeout: 0.001)
-        XCTAssertTrue(try run(loop), "the loop was not stopped by the event under test")
+        XCTAssertTrue(try loop.runGuarded(), "the loop was not stopped by the event under test")
         XCTAssertEqual(count, 3)
     }
 
@@ -69,7 +56,7 @@ final class EventLoopTests: XCTestCase {
         }
         event.add()
         XCTAssertEqual(write(fds[1], "x", 1), 1)
-        XCTAssertTrue(try run(loop), "the loop was not stopped by the event under test")
+        XCTAssertTrue(try loop.runGuarded(), "the loop was not stopped by the event under test")
         XCTAssertEqual(seen, [.read])
 
         event.free()
@@ -96,7 +83,7 @@ final class EventLoopTests: XCTestCase {
         event.add()
         XCTAssertEqual(write(first[1], "x", 1), 1)  // the old descriptor: not watched
         XCTAssertEqual(write(second[1], "y", 1), 1)
-        XCTAssertTrue(try run(loop), "the loop was not stopped by the event under test")
+        XCTAssertTrue(try loop.runGuarded(), "the loop was not stopped by the event under test")
         XCTAssertEqual(seen, [.read])
     }
 
@@ -127,7 +114,7 @@ final class EventLoopTests: XCTestCase {
             loop.stop()
         }
         let thread = try PosixThread(name: "waker") { wakeup.wake() }
-        XCTAssertTrue(try run(loop), "the loop was not stopped by the event under test")
+        XCTAssertTrue(try loop.runGuarded(), "the loop was not stopped by the event under test")
         thread.join()
         XCTAssertTrue(woken)
         _ = event

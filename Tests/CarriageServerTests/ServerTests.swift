@@ -12,10 +12,11 @@ final class ServerTests: XCTestCase {
         let server: Server
         let stopped = DispatchSemaphore(value: 0)
 
-        init(workers: Int = 2) throws {
+        init(workers: Int = 2, idleTimeoutSeconds: Int = 300) throws {
             var configuration = ServerConfiguration()
             configuration.port = 0
             configuration.workers = workers
+            configuration.idleTimeoutSeconds = idleTimeoutSeconds
             configuration.maxConnections = 200
             // CARRIAGE_TEST_LOOPS: scripts/test.sh runs these with 3 loops too.
             configuration.loops = ProcessInfo.processInfo.environment["CARRIAGE_TEST_LOOPS"].flatMap(Int.init) ?? 1
@@ -66,6 +67,35 @@ final class ServerTests: XCTestCase {
         XCTAssertEqual(try idle[0].line(), "OK PONG")
         XCTAssertTrue(running.stop())
         for socket in idle { XCTAssertEqual(try socket.line(), "") }  // end of stream
+    }
+
+    /// The once-a-second sweeps (loop 0's expiry reclaim, each loop's idle sweep) run from
+    /// their timerfds: an expired key nobody reads is removed, and an idle client closed.
+    func testSweepsRunWithoutTraffic() throws {
+        let running = try Running(idleTimeoutSeconds: 1)
+        let client = try BlockingSocket(port: running.server.port)
+        try client.write("SET doomed 1\nEXPIRE doomed 1\n")
+        XCTAssertEqual(try client.line(), "OK")
+        XCTAssertEqual(try client.line(), "OK 1")
+        // Nothing reads the key: only the reclaim can take it. The idle sweep closes
+        // the client a second or two after its last request (the read bound is 20 s).
+        XCTAssertEqual(try client.line(), "", "the idle sweep did not close the connection")
+        // The reclaim runs on its own second: ask until it has (no signal to wait on).
+        let checker = try BlockingSocket(port: running.server.port)
+        let deadline = Date().addingTimeInterval(10)
+        var stats: [String: String] = [:]
+        repeat {
+            try checker.write("STATS\n")
+            while case let line = try checker.line(), line != "END", !line.isEmpty {
+                let fields = line.split(separator: " ")
+                if fields.count == 3 { stats[String(fields[1])] = String(fields[2]) }
+            }
+            if stats["keys"] == "0" { break }
+            usleep(50_000)
+        } while Date() < deadline
+        XCTAssertEqual(stats["keys"], "0", "the expired key was not reclaimed")
+        XCTAssertEqual(stats["expired"], "1")
+        XCTAssertTrue(running.stop())
     }
 
     func testInvalidConfigurationIsAnErrorNotATrap() {

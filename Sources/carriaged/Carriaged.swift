@@ -145,8 +145,9 @@ struct Carriaged: ParsableCommand {
         // process after a clean shutdown.
         signal(SIGINT, SIG_IGN)
         signal(SIGTERM, SIG_IGN)
-        // Listening socket, eventfd, epoll, signal pipe, stdio, and a margin.
-        let needed = maxConnections + 64
+        // Per loop its epoll, wake-up eventfd and sweep timerfd; listening sockets, the
+        // expiry timerfd, signal pipe, stdio, and a margin.
+        let needed = maxConnections + 3 * (loops ?? Self.defaults.loops) + 64
         let (soft, hard) = OpenFileLimit.raise(toFit: needed)
         if soft < needed {
             logger.warning("open-file limit is \(soft) (hard limit \(hard)), below the \(needed) that --max-connections \(maxConnections) needs: accept pauses when descriptors run out")

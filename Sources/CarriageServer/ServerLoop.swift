@@ -82,6 +82,13 @@ final class ServerLoop: @unchecked Sendable {
             Socket.close(connection.fd)
         }
         registry = []
+        // Every reference to a connection goes, so none keeps its loop (`owner`) alive;
+        // sockets dealt to this loop but never watched are closed.
+        inbox.drain(closing: &closing, accepted: &accepted)
+        for socket in accepted { Socket.close(socket.fd) }
+        closing = []
+        accepted = []
+        ready = []
         lingering.closeAll()
         idleSweep = nil
         graceTimer = nil

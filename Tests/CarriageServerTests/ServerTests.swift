@@ -98,6 +98,30 @@ final class ServerTests: XCTestCase {
         XCTAssertTrue(running.stop())
     }
 
+    /// Stopped and released, a server has closed every descriptor it opened: listener,
+    /// connections, and each loop's epoll, eventfd and timerfds (nothing keeps a loop alive).
+    func testAReleasedServerLeavesNoDescriptorOpen() throws {
+        let before = try openDescriptors()
+        do {
+            let running = try Running()
+            let clients = try (0..<5).map { _ in try BlockingSocket(port: running.server.port) }
+            for client in clients {
+                try client.write("PING\n")
+                XCTAssertEqual(try client.line(), "OK PONG")
+            }
+            XCTAssertGreaterThan(try openDescriptors(), before + 5)
+            XCTAssertTrue(running.stop())
+        }
+        // The thread that ran the server lets go of it just after run() returns.
+        let deadline = Date().addingTimeInterval(10)
+        while try openDescriptors() != before && Date() < deadline { usleep(10_000) }
+        XCTAssertEqual(try openDescriptors(), before)
+    }
+
+    private func openDescriptors() throws -> Int {
+        try FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd").count
+    }
+
     func testInvalidConfigurationIsAnErrorNotATrap() {
         var configuration = ServerConfiguration()
         configuration.workers = 0

@@ -24,18 +24,18 @@ package final class IntervalTimer {
             fd = try syscallBlocking("timerfd_create") {
                 timerfd_create(CLOCK_MONOTONIC, Int32(TFD_NONBLOCK | TFD_CLOEXEC))
             }
-            let (seconds, attoseconds) = period.components
-            // At least 1 ns: an all-zero interval would disarm the timer.
-            let nanoseconds = max(Int(attoseconds / 1_000_000_000), seconds == 0 ? 1 : 0)
-            let interval = timespec(tv_sec: Int(seconds), tv_nsec: nanoseconds)
-            var setting = itimerspec(it_interval: interval, it_value: interval)
-            do throws(SystemError) {
-                _ = try syscallBlocking("timerfd_settime") { timerfd_settime(fd, 0, &setting, nil) }
-            } catch {
-                Descriptor.close(fd)
-                throw error
-            }
         } catch {
+            throw .cannotCreate("a timerfd", error)
+        }
+        let (seconds, attoseconds) = period.components
+        // At least 1 ns: an all-zero interval would disarm the timer.
+        let nanoseconds = max(Int(attoseconds / 1_000_000_000), seconds == 0 ? 1 : 0)
+        let interval = timespec(tv_sec: Int(seconds), tv_nsec: nanoseconds)
+        var setting = itimerspec(it_interval: interval, it_value: interval)
+        do throws(SystemError) {
+            _ = try syscallBlocking("timerfd_settime") { timerfd_settime(fd, 0, &setting, nil) }
+        } catch {
+            Descriptor.close(fd)
             throw .cannotCreate("a timerfd", error)
         }
         let event: CallbackEvent

@@ -28,7 +28,7 @@ struct Driver {
                     for peer in order where scenario.applies(to: peer) {
                         let measurement = try measure(peer, scenario, workers)
                         // Every figure, for a reader who doubts a median.
-                        FileHandle.standardError.write(Data("raw\t\(round)\t\(scenario.rawValue)\t\(workers)\t\(peer.argument)\t\(measurement.value)\t\(measurement.contextSwitches)\t\(measurement.cpuMicroseconds)\n".utf8))
+                        FileHandle.standardError.write(Data("raw\t\(round)\t\(scenario.rawValue)\t\(workers)\t\(peer.argument)\t\(measurement.value)\t\(measurement.contextSwitches)\t\(measurement.cpuMicroseconds)\t\(measurement.mostAtOnce)\n".utf8))
                         results[Key(scenario: scenario, workers: workers, peer: peer), default: []].append(measurement)
                     }
                 }
@@ -71,13 +71,19 @@ struct Driver {
         return median(zip(mine, base).map { $0.value / $1.value })
     }
 
+    /// The most jobs `peer` ran at once in any round (0 where the scenario does not count).
+    private func mostAtOnce(_ scenario: Scenario, _ workers: Int, _ peer: PeerKind, _ results: [Key: [Measurement]]) -> Int {
+        results[Key(scenario: scenario, workers: workers, peer: peer)]?.map(\.mostAtOnce).max() ?? 0
+    }
+
     private func printTable(_ scenario: Scenario, _ results: [Key: [Measurement]]) {
         print("\n## \(scenario.title)\n")
+        let counted = peers.contains { peer in workerCounts.contains { mostAtOnce(scenario, $0, peer, results) > 0 } }
         var header = "| pool |"
         var rule = "| --- |"
         for workers in workerCounts {
-            header += " W=\(workers) | vs WorkerPool | csw/1k jobs | CPU us/1k jobs |"
-            rule += " ---: | ---: | ---: | ---: |"
+            header += " W=\(workers) | vs WorkerPool | csw/1k jobs | CPU us/1k jobs |" + (counted ? " most at once |" : "")
+            rule += " ---: | ---: | ---: | ---: |" + (counted ? " ---: |" : "")
         }
         print(header)
         print(rule)
@@ -85,16 +91,18 @@ struct Driver {
             var row = "| \(peer.rawValue) |"
             for workers in workerCounts {
                 guard let runs = results[Key(scenario: scenario, workers: workers, peer: peer)] else {
-                    row += " | | | |"
+                    row += " | | | |" + (counted ? " |" : "")
                     continue
                 }
                 let ratio = ratio(scenario, workers, peer, results).map { String(format: "%.2f", $0) } ?? ""
                 row += " \(format(median(runs.map(\.value)))) | \(ratio) | \(format(median(runs.map(\.contextSwitches)))) | \(format(median(runs.map(\.cpuMicroseconds)))) |"
+                if counted { row += " \(mostAtOnce(scenario, workers, peer, results)) |" }
             }
             print(row)
         }
         let lead = scenario.higherIsBetter ? "at most 1.00" : "at least 1.00"
-        print("\nWorkerPool leads where every other pool's ratio is \(lead).")
+        print("\nWorkerPool leads where every other pool's ratio is \(lead)"
+              + (counted ? ", among the pools that ran at most W jobs at once." : "."))
     }
 
     /// The table: one row per scenario, `ratio at W=2 / ratio at W=4` per pool.
@@ -103,11 +111,20 @@ struct Driver {
         print("\n## Same-round ratios, peer / WorkerPool (W = \(workerCounts.map(String.init).joined(separator: " / ")))\n")
         print("| scenario | " + others.map(\.rawValue).joined(separator: " | ") + " |")
         print("| --- |" + String(repeating: " --- |", count: others.count))
+        var beyondW = false
         for scenario in scenarios {
             let cells = others.map { peer in
-                workerCounts.map { ratio(scenario, $0, peer, results).map { String(format: "%.2f", $0) } ?? "-" }.joined(separator: " / ")
+                workerCounts.map { workers in
+                    guard let ratio = ratio(scenario, workers, peer, results) else { return "-" }
+                    let most = mostAtOnce(scenario, workers, peer, results)
+                    if most > workers { beyondW = true }
+                    return String(format: "%.2f", ratio) + (most > workers ? " (\(most) at once)" : "")
+                }.joined(separator: " / ")
             }
             print("| \(scenario.title) | " + cells.joined(separator: " | ") + " |")
+        }
+        if beyondW {
+            print("\n\"(N at once)\": that pool ran up to N jobs at the same time, more than the W it was given, so its figure is not one of W workers.")
         }
     }
 

@@ -6,6 +6,9 @@ struct Measurement {
     var value: Double
     var contextSwitches: Double
     var cpuMicroseconds: Double
+    /// The most jobs that ran at once, where the scenario counts it (0 where it does not):
+    /// a pool that runs more than its W is not a pool of W workers in that row.
+    var mostAtOnce = 0
 
     /// Times `body`; `value` turns the elapsed nanoseconds into the figure.
     static func timed(jobs: Int, _ body: () -> Void, value: (UInt64) -> Double) -> Measurement {
@@ -29,19 +32,21 @@ struct Measurement {
     }
 
     /// The line a measuring process prints, and the driver parses.
-    var line: String { "result \(value) \(contextSwitches) \(cpuMicroseconds)" }
+    var line: String { "result \(value) \(contextSwitches) \(cpuMicroseconds) \(mostAtOnce)" }
 
-    init(value: Double, contextSwitches: Double, cpuMicroseconds: Double) {
+    init(value: Double, contextSwitches: Double, cpuMicroseconds: Double, mostAtOnce: Int = 0) {
         self.value = value
         self.contextSwitches = contextSwitches
         self.cpuMicroseconds = cpuMicroseconds
+        self.mostAtOnce = mostAtOnce
     }
 
     init?(line: String) {
         let fields = line.split(separator: " ")
-        guard fields.count == 4, fields[0] == "result",
-              let value = Double(fields[1]), let switches = Double(fields[2]), let cpu = Double(fields[3])
+        guard fields.count == 5, fields[0] == "result",
+              let value = Double(fields[1]), let switches = Double(fields[2]), let cpu = Double(fields[3]),
+              let mostAtOnce = Int(fields[4])
         else { return nil }
-        self.init(value: value, contextSwitches: switches, cpuMicroseconds: cpu)
+        self.init(value: value, contextSwitches: switches, cpuMicroseconds: cpu, mostAtOnce: mostAtOnce)
     }
 }

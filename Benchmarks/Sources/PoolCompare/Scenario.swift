@@ -80,10 +80,13 @@ enum Scenario: String, CaseIterable {
             }
 
         case .sleepingJobs:
-            return Measurement.timed(jobs: jobs) {
-                peer.submit(jobs, of: { usleep(1_000); Completion.tick() })
+            Running.reset()
+            var measurement = Measurement.timed(jobs: jobs) {
+                peer.submit(jobs, of: { Running.enter(); usleep(1_000); Running.leave(); Completion.tick() })
                 Completion.wait()
             } value: { elapsed in Double(elapsed) / 1e6 }
+            measurement.mostAtOnce = Running.most
+            return measurement
 
         case .bytesPerJob:
             peer.hold(workers: workers)
@@ -118,6 +121,33 @@ enum Completion {
     static var count: Int { run.load(ordering: .relaxed) }
 
     static func wait() { done.wait() }
+}
+
+/// How many jobs run at once, and the most that ever did: a pool that starts threads of
+/// its own beyond W (Dispatch does, for jobs that block) is not measured at W.
+enum Running {
+    private static let now = Atomic<Int>(0)
+    private static let peak = Atomic<Int>(0)
+
+    static func reset() {
+        now.store(0, ordering: .sequentiallyConsistent)
+        peak.store(0, ordering: .sequentiallyConsistent)
+    }
+
+    @Sendable static func enter() {
+        let running = now.add(1, ordering: .relaxed).newValue
+        var seen = peak.load(ordering: .relaxed)
+        while running > seen {
+            let (exchanged, original) = peak.compareExchange(expected: seen, desired: running, ordering: .relaxed)
+            if exchanged { break }
+            seen = original
+        }
+    }
+
+    @Sendable static func leave() { now.subtract(1, ordering: .relaxed) }
+
+    /// Read after `Completion.wait()`.
+    static var most: Int { peak.load(ordering: .sequentiallyConsistent) }
 }
 
 /// When each paced job started, written by whichever worker ran it.

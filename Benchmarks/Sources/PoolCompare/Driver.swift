@@ -28,7 +28,7 @@ struct Driver {
                     for peer in order where scenario.applies(to: peer) {
                         let measurement = try measure(peer, scenario, workers)
                         // Every figure, for a reader who doubts a median.
-                        FileHandle.standardError.write(Data("raw\t\(round)\t\(scenario.rawValue)\t\(workers)\t\(peer.argument)\t\(measurement.value)\t\(measurement.contextSwitches)\t\(measurement.cpuMicroseconds)\t\(measurement.mostAtOnce)\n".utf8))
+                        FileHandle.standardError.write(Data("raw\t\(round)\t\(scenario.rawValue)\t\(workers)\t\(peer.argument)\t\(measurement.value)\t\(measurement.contextSwitches)\t\(measurement.cpuMicroseconds)\t\(measurement.mostAtOnce)\t\(measurement.stolenMilliseconds)\n".utf8))
                         results[Key(scenario: scenario, workers: workers, peer: peer), default: []].append(measurement)
                     }
                 }
@@ -38,6 +38,18 @@ struct Driver {
             printTable(scenario, results)
         }
         printSummary(results)
+        printSteal(results)
+    }
+
+    /// How much the host took from the VM while each figure was measured: the median, and
+    /// the figures it took most from (a reader discounts those, or runs more rounds).
+    private func printSteal(_ results: [Key: [Measurement]]) {
+        let all = results.flatMap { key, runs in runs.enumerated().map { (key, $0.offset + 1, $0.element.stolenMilliseconds) } }
+        guard let worst = all.map(\.2).max(), worst > 0 else { return }
+        let top = all.sorted { $0.2 > $1.2 }.prefix(3).map { key, run, stolen in
+            "\(Int(stolen)) ms (\(key.scenario.rawValue), W=\(key.workers), \(key.peer.argument), its run \(run))"
+        }
+        print("\nHost steal time while measuring: median \(Int(median(all.map(\.2)))) ms per figure; most: " + top.joined(separator: ", ") + ".")
     }
 
     /// One measurement, in a new process: this executable's `measure` mode.

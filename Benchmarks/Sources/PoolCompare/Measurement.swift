@@ -9,19 +9,24 @@ struct Measurement {
     /// The most jobs that ran at once, where the scenario counts it (0 where it does not):
     /// a pool that runs more than its W is not a pool of W workers in that row.
     var mostAtOnce = 0
+    /// What the host stole from the VM's CPUs meanwhile, in ms (see `HostSteal`).
+    var stolenMilliseconds = 0.0
 
     /// Times `body`; `value` turns the elapsed nanoseconds into the figure.
     static func timed(jobs: Int, _ body: () -> Void, value: (UInt64) -> Double) -> Measurement {
+        let stolenBefore = HostSteal.milliseconds()
         let usageBefore = usage()
         let start = Clock.nanoseconds()
         body()
         let elapsed = Clock.nanoseconds() - start
         let usageAfter = usage()
+        let stolenAfter = HostSteal.milliseconds()
         let perThousand = 1_000 / Double(jobs)
         return Measurement(
             value: value(elapsed),
             contextSwitches: Double(usageAfter.switches - usageBefore.switches) * perThousand,
-            cpuMicroseconds: (usageAfter.cpu - usageBefore.cpu) * 1e6 * perThousand)
+            cpuMicroseconds: (usageAfter.cpu - usageBefore.cpu) * 1e6 * perThousand,
+            stolenMilliseconds: stolenAfter - stolenBefore)
     }
 
     private static func usage() -> (switches: Int, cpu: Double) {
@@ -32,21 +37,22 @@ struct Measurement {
     }
 
     /// The line a measuring process prints, and the driver parses.
-    var line: String { "result \(value) \(contextSwitches) \(cpuMicroseconds) \(mostAtOnce)" }
+    var line: String { "result \(value) \(contextSwitches) \(cpuMicroseconds) \(mostAtOnce) \(stolenMilliseconds)" }
 
-    init(value: Double, contextSwitches: Double, cpuMicroseconds: Double, mostAtOnce: Int = 0) {
+    init(value: Double, contextSwitches: Double, cpuMicroseconds: Double, mostAtOnce: Int = 0, stolenMilliseconds: Double = 0) {
         self.value = value
         self.contextSwitches = contextSwitches
         self.cpuMicroseconds = cpuMicroseconds
         self.mostAtOnce = mostAtOnce
+        self.stolenMilliseconds = stolenMilliseconds
     }
 
     init?(line: String) {
         let fields = line.split(separator: " ")
-        guard fields.count == 5, fields[0] == "result",
+        guard fields.count == 6, fields[0] == "result",
               let value = Double(fields[1]), let switches = Double(fields[2]), let cpu = Double(fields[3]),
-              let mostAtOnce = Int(fields[4])
+              let mostAtOnce = Int(fields[4]), let stolen = Double(fields[5])
         else { return nil }
-        self.init(value: value, contextSwitches: switches, cpuMicroseconds: cpu, mostAtOnce: mostAtOnce)
+        self.init(value: value, contextSwitches: switches, cpuMicroseconds: cpu, mostAtOnce: mostAtOnce, stolenMilliseconds: stolen)
     }
 }

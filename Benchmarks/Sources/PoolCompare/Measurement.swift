@@ -9,8 +9,9 @@ struct Measurement {
     /// The most jobs that ran at once, where the scenario counts it (0 where it does not):
     /// a pool that runs more than its W is not a pool of W workers in that row.
     var mostAtOnce = 0
-    /// What the host stole from the VM's CPUs meanwhile, in ms (see `HostSteal`).
-    var stolenMilliseconds = 0.0
+    /// The share of the VM's CPU time the host took for itself meanwhile (see `HostSteal`):
+    /// 0.1 means a tenth of every core's time was stolen.
+    var stolenShare = 0.0
 
     /// Times `body`; `value` turns the elapsed nanoseconds into the figure.
     static func timed(jobs: Int, _ body: () -> Void, value: (UInt64) -> Double) -> Measurement {
@@ -26,7 +27,7 @@ struct Measurement {
             value: value(elapsed),
             contextSwitches: Double(usageAfter.switches - usageBefore.switches) * perThousand,
             cpuMicroseconds: (usageAfter.cpu - usageBefore.cpu) * 1e6 * perThousand,
-            stolenMilliseconds: stolenAfter - stolenBefore)
+            stolenShare: (stolenAfter - stolenBefore) / (Double(elapsed) / 1e6 * Double(sysconf(Int32(_SC_NPROCESSORS_ONLN)))))
     }
 
     private static func usage() -> (switches: Int, cpu: Double) {
@@ -37,14 +38,14 @@ struct Measurement {
     }
 
     /// The line a measuring process prints, and the driver parses.
-    var line: String { "result \(value) \(contextSwitches) \(cpuMicroseconds) \(mostAtOnce) \(stolenMilliseconds)" }
+    var line: String { "result \(value) \(contextSwitches) \(cpuMicroseconds) \(mostAtOnce) \(stolenShare)" }
 
-    init(value: Double, contextSwitches: Double, cpuMicroseconds: Double, mostAtOnce: Int = 0, stolenMilliseconds: Double = 0) {
+    init(value: Double, contextSwitches: Double, cpuMicroseconds: Double, mostAtOnce: Int = 0, stolenShare: Double = 0) {
         self.value = value
         self.contextSwitches = contextSwitches
         self.cpuMicroseconds = cpuMicroseconds
         self.mostAtOnce = mostAtOnce
-        self.stolenMilliseconds = stolenMilliseconds
+        self.stolenShare = stolenShare
     }
 
     init?(line: String) {
@@ -53,6 +54,6 @@ struct Measurement {
               let value = Double(fields[1]), let switches = Double(fields[2]), let cpu = Double(fields[3]),
               let mostAtOnce = Int(fields[4]), let stolen = Double(fields[5])
         else { return nil }
-        self.init(value: value, contextSwitches: switches, cpuMicroseconds: cpu, mostAtOnce: mostAtOnce, stolenMilliseconds: stolen)
+        self.init(value: value, contextSwitches: switches, cpuMicroseconds: cpu, mostAtOnce: mostAtOnce, stolenShare: stolen)
     }
 }

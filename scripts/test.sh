@@ -49,10 +49,10 @@ CARRIAGE_TSAN=1 run_suite "ThreadSanitizer" swift test --disable-swift-testing -
 CARRIAGE_TSAN=1 CARRIAGE_TEST_LOOPS=3 run_suite "ThreadSanitizer, 3 loops" swift test --disable-swift-testing \
     --scratch-path .build-tsan --sanitize=thread --filter "CarriageServerTests|EndToEndTests"
 
-# Fuzzing, briefly (scripts/fuzz.sh runs longer): each target for 40 s (three targets: the
+# Fuzzing, briefly (scripts/fuzz.sh runs longer): each target for 30 s (three targets: the
 # whole run stays under 20 minutes).
-echo "== fuzz: ${CARRIAGE_FUZZ_SECONDS:-40} s per target"
-if scripts/fuzz.sh "${CARRIAGE_FUZZ_SECONDS:-40}"; then
+echo "== fuzz: ${CARRIAGE_FUZZ_SECONDS:-30} s per target"
+if scripts/fuzz.sh "${CARRIAGE_FUZZ_SECONDS:-30}"; then
     passed=$((passed + 1))
 else
     failed=$((failed + 1)); status=1
@@ -65,6 +65,20 @@ if scripts/docs.sh; then
 else
     failed=$((failed + 1)); status=1
 fi
+
+# The pool comparison (Benchmarks/, a package of its own), as a smoke run: it still
+# builds against today's WorkerPool, and every pool runs every scenario once. A debug
+# build, so its figures mean nothing here; scripts/pool-bench.sh measures.
+echo "== pool-compare, quick"
+pool_log=$(mktemp)
+if (cd Benchmarks && swift build --product pool-compare && .build/debug/pool-compare --quick) > "$pool_log" 2>&1 \
+    && grep -q "^## Same-round ratios" "$pool_log"; then
+    passed=$((passed + 1))
+else
+    tail -n 40 "$pool_log"
+    failed=$((failed + 1)); status=1
+fi
+rm -f "$pool_log"
 
 # The soak, briefly (its long runs are in the issue notes): everything at once, with
 # faults, for a minute; ledgers exact, RSS, descriptors and threads flat.

@@ -2,7 +2,8 @@ import Foundation
 
 /// CPU time the hypervisor gave to other guests while this VM's CPUs wanted to run
 /// ("steal" in `/proc/stat`), over all CPUs. A measurement the host stole from reads
-/// slow for reasons no pool controls; the driver names the worst ones.
+/// slow for reasons no pool controls: the driver measures it again, and names the
+/// worst it kept.
 enum HostSteal {
     /// Milliseconds since boot; 0 where `/proc/stat` has no steal field (not a VM, or not
     /// Linux).

@@ -46,17 +46,18 @@ struct Driver {
 
     /// One figure, measured up to `attempts` times while the host steals more than
     /// `tolerableSteal`; the least-stolen attempt is kept. Every attempt goes to standard
-    /// error as a `raw` line (a retried one as `stolen`), for a reader who doubts a median.
+    /// error, for a reader who doubts a median: the kept one as a `raw` line, the others
+    /// as `stolen` lines.
     private func measureWhileTheHostLetsUs(_ peer: PeerKind, _ scenario: Scenario, _ workers: Int, round: Int) throws -> Measurement {
-        var kept: Measurement?
-        for attempt in 1...Self.attempts {
-            let measurement = try measure(peer, scenario, workers)
-            let retry = measurement.stolenShare > Self.tolerableSteal && attempt < Self.attempts
-            FileHandle.standardError.write(Data("\(retry ? "stolen" : "raw")\t\(round)\t\(scenario.rawValue)\t\(workers)\t\(peer.argument)\t\(measurement.value)\t\(measurement.contextSwitches)\t\(measurement.cpuMicroseconds)\t\(measurement.mostAtOnce)\t\(measurement.stolenShare)\n".utf8))
-            if kept == nil || measurement.stolenShare < kept!.stolenShare { kept = measurement }
-            if !retry { break }
+        var tries = [try measure(peer, scenario, workers)]
+        while tries.last!.stolenShare > Self.tolerableSteal && tries.count < Self.attempts {
+            tries.append(try measure(peer, scenario, workers))
         }
-        return kept!
+        let kept = tries.indices.min { tries[$0].stolenShare < tries[$1].stolenShare }!
+        for (index, measurement) in tries.enumerated() {
+            FileHandle.standardError.write(Data("\(index == kept ? "raw" : "stolen")\t\(round)\t\(scenario.rawValue)\t\(workers)\t\(peer.argument)\t\(measurement.value)\t\(measurement.contextSwitches)\t\(measurement.cpuMicroseconds)\t\(measurement.mostAtOnce)\t\(measurement.stolenShare)\n".utf8))
+        }
+        return tries[kept]
     }
 
     /// How much the host took from the VM while the kept figures were measured: the
